@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from catalogue.services import ROUTE_DATA, SeedError, catalogue_seed_from_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the route catalogue (countries, places, crossings, legs, departures) "
+        "from catalogue/data/route.yaml. Idempotent: a second run changes nothing. "
+        "Rows that already exist are left as staff edited them unless --update."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--file", type=Path, default=ROUTE_DATA)
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="overwrite existing rows with the file's values",
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            report = catalogue_seed_from_file(
+                path=options["file"], update=bool(options["update"])
+            )
+        except (SeedError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+        for line in report.lines():
+            self.stdout.write(line)
+        self.stdout.write(
+            self.style.SUCCESS("Route catalogue loaded.")
+            if report.changed
+            else "Route catalogue already up to date: nothing changed."
+        )

@@ -1,0 +1,462 @@
+"""The route catalogue: countries, places, crossings, legs and timetabled departures.
+
+Reference data for planning and booking. Every seeded fact keeps its ``source`` and a
+``verified`` flag so staff can see, and correct in the admin, what the research could
+not confirm. Timetables are stored as local wall-clock times at the origin (that is
+how operators publish them); every concrete instant is computed in UTC with
+``zoneinfo`` (see ``catalogue.selectors``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not an IANA time zone."), params={"value": value}
+        )
+
+
+class Currency(models.TextChoices):
+    PEN = "PEN", _("Peruvian sol (PEN)")
+    BOB = "BOB", _("Bolivian boliviano (BOB)")
+    USD = "USD", _("US dollar (USD)")
+
+
+# Minor units per currency (ISO 4217 exponent): all three use cents / céntimos.
+CURRENCY_EXPONENT = {Currency.PEN: 2, Currency.BOB: 2, Currency.USD: 2}
+
+
+class Fact(models.Model):
+    """Provenance every seeded record carries."""
+
+    source = models.TextField(
+        _("source"), help_text=_("URLs or datasets the value comes from")
+    )
+    verified = models.BooleanField(
+        _("verified"),
+        default=False,
+        help_text=_(
+            "False where the research flags the value unverified, old or conflicting"
+        ),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def localized(obj: models.Model, field: str) -> str:
+    """The Spanish or English variant of ``field`` for the active language."""
+    lang = (get_language() or "en")[:2]
+    value = getattr(obj, f"{field}_{lang}", "") if lang in ("es", "en") else ""
+    return value or getattr(obj, f"{field}_en")
+
+
+class Country(Fact):
+    code = models.CharField(_("ISO code"), max_length=2, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    timezone = models.CharField(
+        _("IANA time zone"), max_length=64, validators=[validate_timezone]
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Place(Fact):
+    class Kind(models.TextChoices):
+        CITY = "city", _("City")
+        TOWN = "town", _("Town")
+        VILLAGE = "village", _("Village")
+        ISLAND = "island", _("Island")
+        BORDER_POST = "border_post", _("Border post")
+        SITE = "site", _("Site")
+        AIRPORT = "airport", _("Airport")
+        PORT = "port", _("Port")
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_es = models.CharField(_("name (Spanish)"), max_length=120)
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, related_name="places"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    altitude_m = models.IntegerField(
+        _("altitude (m)"),
+        validators=[MinValueValidator(-500), MaxValueValidator(9000)],
+        help_text=_("The altitude planning uses (sleeping altitude for towns)"),
+    )
+    altitude_note = models.TextField(_("altitude note"), blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="place_coordinates_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return self.country.zone
+
+
+class Crossing(Fact):
+    """A border crossing between Peru and Bolivia, or a water crossing (Tiquina)."""
+
+    class Kind(models.TextChoices):
+        BORDER = "border", _("Border crossing")
+        STRAIT = "strait", _("Strait crossing")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISRUPTED = "disrupted", _("Disrupted")
+        CLOSED = "closed", _("Closed")
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_es = models.CharField(_("name (Spanish)"), max_length=120)
+    side_a = models.ForeignKey(
+        Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("side A")
+    )
+    side_b = models.ForeignKey(
+        Place, on_delete=models.PROTECT, related_name="+", verbose_name=_("side B")
+    )
+    typical_minutes = models.PositiveSmallIntegerField(_("typical crossing minutes"))
+    documents_note_en = models.TextField(_("documents (English)"), blank=True)
+    documents_note_es = models.TextField(_("documents (Spanish)"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    status_note = models.TextField(_("status note"), blank=True)
+    status_since = models.DateTimeField(_("status since"), default=timezone.now)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("crossing")
+        verbose_name_plural = _("crossings")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(side_a=F("side_b")), name="crossing_sides_differ"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def documents_note(self) -> str:
+        return localized(self, "documents_note")
+
+
+class CrossingHours(Fact):
+    """Opening hours of one side of a crossing, in that side's local time."""
+
+    class Side(models.TextChoices):
+        A = "a", _("Side A")
+        B = "b", _("Side B")
+
+    crossing = models.ForeignKey(
+        Crossing, on_delete=models.CASCADE, related_name="hours"
+    )
+    side = models.CharField(_("side"), max_length=1, choices=Side.choices)
+    opens = models.TimeField(_("opens (local time)"))
+    closes = models.TimeField(_("closes (local time)"))
+
+    class Meta:
+        ordering = ["crossing", "side"]
+        verbose_name = _("crossing hours")
+        verbose_name_plural = _("crossing hours")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["crossing", "side"], name="crossing_hours_one_per_side"
+            ),
+            models.CheckConstraint(
+                condition=Q(opens__lt=F("closes")), name="crossing_hours_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crossing} ({self.side}) {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    @property
+    def place(self) -> Place:
+        return (
+            self.crossing.side_a if self.side == self.Side.A else self.crossing.side_b
+        )
+
+    def is_open_at(self, instant: dt.datetime) -> bool:
+        """Whether this side is open at an aware instant, read in the side's zone."""
+        local = instant.astimezone(self.place.zone).time()
+        return self.opens <= local <= self.closes
+
+
+class RouteLeg(Fact):
+    class Mode(models.TextChoices):
+        BUS = "bus", _("Bus")
+        TOURIST_BUS = "tourist_bus", _("Tourist bus")
+        TRAIN = "train", _("Train")
+        BOAT = "boat", _("Boat")
+        FERRY = "ferry", _("Ferry / launch")
+        MINIVAN = "minivan", _("Minivan")
+        FLIGHT = "flight", _("Flight")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    origin = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="legs_out")
+    destination = models.ForeignKey(
+        Place, on_delete=models.PROTECT, related_name="legs_in"
+    )
+    mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices)
+    distance_km = models.PositiveIntegerField(_("distance (km)"), null=True, blank=True)
+    duration_min = models.PositiveIntegerField(
+        _("typical duration (min)"),
+        help_text=_("Elapsed minutes, not a clock difference"),
+    )
+    crossing = models.ForeignKey(
+        Crossing, on_delete=models.PROTECT, null=True, blank=True, related_name="legs"
+    )
+    crossing_offset_min = models.PositiveIntegerField(
+        _("minutes to the crossing"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Elapsed minutes from departure until the vehicle reaches the crossing"
+        ),
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("route leg")
+        verbose_name_plural = _("route legs")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(origin=F("destination")),
+                name="leg_origin_differs_destination",
+            ),
+            models.CheckConstraint(
+                condition=Q(crossing__isnull=True, crossing_offset_min__isnull=True)
+                | Q(crossing__isnull=False, crossing_offset_min__isnull=False),
+                name="leg_crossing_with_offset",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_min__gt=0), name="leg_duration_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["origin", "destination"])]
+
+    def __str__(self) -> str:
+        return f"{self.origin} → {self.destination} ({self.get_mode_display()})"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Departure(Fact):
+    """A timetabled service on a leg: days of week, seasons, local time, price, seats.
+
+    A frequent service (launches, minibuses that leave when full) is one row with
+    ``every_min`` and ``last_departure_time``.
+    """
+
+    leg = models.ForeignKey(
+        RouteLeg, on_delete=models.CASCADE, related_name="departures"
+    )
+    code = models.SlugField(
+        _("code"), max_length=40, help_text=_("Stable id within the leg")
+    )
+    operator = models.CharField(_("operator"), max_length=120)
+    departure_time = models.TimeField(_("departure (local time at origin)"))
+    duration_min = models.PositiveIntegerField(_("duration (elapsed minutes)"))
+    mon = models.BooleanField(_("Mon"), default=True)
+    tue = models.BooleanField(_("Tue"), default=True)
+    wed = models.BooleanField(_("Wed"), default=True)
+    thu = models.BooleanField(_("Thu"), default=True)
+    fri = models.BooleanField(_("Fri"), default=True)
+    sat = models.BooleanField(_("Sat"), default=True)
+    sun = models.BooleanField(_("Sun"), default=True)
+    season_start = models.CharField(
+        _("season start (MM-DD)"),
+        max_length=5,
+        blank=True,
+        help_text=_("Every year; may wrap"),
+    )
+    season_end = models.CharField(_("season end (MM-DD)"), max_length=5, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    price_minor = models.PositiveIntegerField(_("price (minor units)"))
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    seats = models.PositiveSmallIntegerField(_("seats"))
+    every_min = models.PositiveSmallIntegerField(
+        _("repeats every (min)"), null=True, blank=True
+    )
+    last_departure_time = models.TimeField(_("last departure"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["leg", "departure_time", "code"]
+        verbose_name = _("departure")
+        verbose_name_plural = _("departures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["leg", "code"], name="departure_code_unique_per_leg"
+            ),
+            models.CheckConstraint(
+                condition=Q(every_min__isnull=True, last_departure_time__isnull=True)
+                | Q(
+                    every_min__gt=0,
+                    last_departure_time__isnull=False,
+                    last_departure_time__gte=F("departure_time"),
+                ),
+                name="departure_frequency_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(season_start="", season_end="")
+                | (~Q(season_start="") & ~Q(season_end="")),
+                name="departure_season_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_from__lte=F("valid_until")),
+                name="departure_validity_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_min__gt=0), name="departure_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(seats__gt=0), name="departure_seats_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leg} {self.departure_time:%H:%M} {self.operator}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for field in ("season_start", "season_end"):
+            value = getattr(self, field)
+            if value and parse_month_day(value) is None:
+                errors[field] = _("Use MM-DD, e.g. 04-01.")
+        if not any(getattr(self, day) for day in WEEKDAYS):
+            errors["mon"] = _("Choose at least one day of the week.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def weekdays(self) -> list[str]:
+        return [day for day in WEEKDAYS if getattr(self, day)]
+
+    def runs_on(self, day: dt.date) -> bool:
+        """Whether this service leaves on ``day`` (a local date at the origin)."""
+        if not getattr(self, WEEKDAYS[day.weekday()]):
+            return False
+        if self.valid_from and day < self.valid_from:
+            return False
+        if self.valid_until and day > self.valid_until:
+            return False
+        if self.season_start and self.season_end:
+            start, end = (
+                parse_month_day(self.season_start),
+                parse_month_day(self.season_end),
+            )
+            if start is None or end is None:
+                return False
+            key = (day.month, day.day)
+            in_season = (
+                start <= key <= end if start <= end else key >= start or key <= end
+            )
+            if not in_season:
+                return False
+        return True
+
+    def local_times(self) -> list[dt.time]:
+        """Every departure time of the day (one unless the service repeats)."""
+        if not self.every_min or not self.last_departure_time:
+            return [self.departure_time]
+        times: list[dt.time] = []
+        minute = self.departure_time.hour * 60 + self.departure_time.minute
+        last = self.last_departure_time.hour * 60 + self.last_departure_time.minute
+        while minute <= last:
+            times.append(dt.time(minute // 60, minute % 60))
+            minute += self.every_min
+        return times
+
+
+def parse_month_day(value: str) -> tuple[int, int] | None:
+    """``"04-01"`` → ``(4, 1)``; None when malformed (29 February allowed)."""
+    try:
+        month, day = (int(part) for part in value.split("-"))
+        dt.date(2000, month, day)  # a leap year accepts 02-29
+    except (ValueError, TypeError):
+        return None
+    return month, day
+
+
+class CatalogueAudit(models.Model):
+    """A periodic data-quality report for staff (timetables go out of date fast)."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    findings = models.JSONField(_("findings"), default=list)
+    unverified_counts = models.JSONField(_("unverified facts per kind"), default=dict)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("catalogue audit")
+        verbose_name_plural = _("catalogue audits")
+
+    def __str__(self) -> str:
+        return f"Audit {self.created_at:%Y-%m-%d %H:%M} ({len(self.findings)} findings)"

@@ -1,0 +1,246 @@
+"""Reads of the route catalogue.
+
+All instants are aware ``datetime`` objects in UTC; they are converted to a place's
+zone only for display. A departure's local time is read in its origin's zone, the
+arrival in the destination's zone, so the +1 h jump into Bolivia falls out of the
+arithmetic instead of being special-cased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from catalogue.models import Crossing, CrossingHours, Departure, Place, RouteLeg
+from tourism.exceptions import NotFoundError
+
+UTC = dt.UTC
+
+
+def utc_offset(moment: dt.datetime) -> str:
+    """``-05:00`` for an aware datetime in Peru (``%:z`` needs Python 3.12)."""
+    raw = moment.strftime("%z")
+    return f"{raw[:3]}:{raw[3:5]}"
+
+
+def place_list(
+    *, country: str | None = None, kind: str | None = None
+) -> QuerySet[Place]:
+    places = Place.objects.select_related("country").order_by("slug")
+    if country:
+        places = places.filter(country__code=country.upper())
+    if kind:
+        places = places.filter(kind=kind)
+    return places
+
+
+def place_get(*, slug: str, field: str = "slug") -> Place:
+    """The place with ``slug``; NotFoundError naming the input ``field`` otherwise."""
+    place = Place.objects.select_related("country").filter(slug=slug).first()
+    if place is None:
+        raise NotFoundError(
+            _("Unknown place '%(slug)s'.") % {"slug": slug}, field=field
+        )
+    return place
+
+
+def _crossings() -> QuerySet[Crossing]:
+    return Crossing.objects.select_related(
+        "side_a__country", "side_b__country"
+    ).prefetch_related(
+        Prefetch("hours", queryset=CrossingHours.objects.order_by("side"))
+    )
+
+
+def crossing_list(*, kind: str | None = None) -> QuerySet[Crossing]:
+    crossings = _crossings().order_by("slug")
+    return crossings.filter(kind=kind) if kind else crossings
+
+
+def _distance_km(a: Place, b: Place) -> float:
+    """Great-circle distance, enough to tell which side of a crossing comes first."""
+    lat1, lon1, lat2, lon2 = map(
+        math.radians,
+        (float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude)),
+    )
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+@dataclass(frozen=True)
+class CrossingPassage:
+    """A vehicle passing a crossing: when it reaches it, when it is through, and whether
+    every post on the way is open then (each in its own local time)."""
+
+    crossing: Crossing
+    arrive_at: dt.datetime  # UTC: reaches the first side
+    leave_at: dt.datetime  # UTC: through the second side
+    first_side: Place
+    second_side: Place
+    passable: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def crossing_passage(
+    *, crossing: Crossing, coming_from: Place, arrive_at: dt.datetime
+) -> CrossingPassage:
+    """Check a passage of ``crossing`` that reaches it at ``arrive_at`` (aware)."""
+    if _distance_km(coming_from, crossing.side_a) <= _distance_km(
+        coming_from, crossing.side_b
+    ):
+        order = (CrossingHours.Side.A, CrossingHours.Side.B)
+    else:
+        order = (CrossingHours.Side.B, CrossingHours.Side.A)
+    sides = {
+        CrossingHours.Side.A: crossing.side_a,
+        CrossingHours.Side.B: crossing.side_b,
+    }
+    leave_at = arrive_at + dt.timedelta(minutes=crossing.typical_minutes)
+    hours = {h.side: h for h in crossing.hours.all()}
+    problems: list[str] = []
+    if crossing.status == Crossing.Status.CLOSED:
+        problems.append(
+            _("%(name)s is closed (%(note)s).")
+            % {
+                "name": crossing.name,
+                "note": crossing.status_note or _("no reason given"),
+            }
+        )
+    for side in order:
+        side_hours = hours.get(side)
+        if side_hours is None:
+            continue  # hours unknown: the passage is not refused on a guess
+        # The post must be open for the whole time the vehicle may be there.
+        for instant in (arrive_at, leave_at):
+            if not side_hours.is_open_at(instant):
+                place = sides[side]
+                local = instant.astimezone(place.zone)
+                problems.append(
+                    _(
+                        "%(name)s (%(side)s) is closed at %(time)s (UTC%(offset)s); "
+                        "it opens %(opens)s–%(closes)s local time."
+                    )
+                    % {
+                        "name": crossing.name,
+                        "side": place.name,
+                        "time": local.strftime("%H:%M"),
+                        "offset": utc_offset(local),
+                        "opens": side_hours.opens.strftime("%H:%M"),
+                        "closes": side_hours.closes.strftime("%H:%M"),
+                    }
+                )
+                break
+    return CrossingPassage(
+        crossing=crossing,
+        arrive_at=arrive_at,
+        leave_at=leave_at,
+        first_side=sides[order[0]],
+        second_side=sides[order[1]],
+        passable=not problems,
+        problems=problems,
+    )
+
+
+@dataclass(frozen=True)
+class DepartureOccurrence:
+    """One concrete run of a timetabled departure."""
+
+    departure: Departure
+    depart_at: dt.datetime  # UTC
+    arrive_at: dt.datetime  # UTC
+    passage: CrossingPassage | None
+
+    @property
+    def leg(self) -> RouteLeg:
+        return self.departure.leg
+
+    @property
+    def depart_local(self) -> dt.datetime:
+        return self.depart_at.astimezone(self.leg.origin.zone)
+
+    @property
+    def arrive_local(self) -> dt.datetime:
+        return self.arrive_at.astimezone(self.leg.destination.zone)
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = list(self.passage.problems) if self.passage else []
+        if self.passage and self.passage.crossing.status == Crossing.Status.DISRUPTED:
+            notes.append(
+                _("%(name)s is disrupted: %(note)s")
+                % {
+                    "name": self.passage.crossing.name,
+                    "note": self.passage.crossing.status_note,
+                }
+            )
+        if not self.departure.verified:
+            notes.append(
+                _("This timetable entry is not verified; confirm it with the operator.")
+            )
+        return notes
+
+
+def departure_occurrences(
+    *, departure: Departure, day: dt.date
+) -> list[DepartureOccurrence]:
+    """The runs of ``departure`` leaving on local date ``day`` (none if not running)."""
+    if not departure.runs_on(day):
+        return []
+    leg = departure.leg
+    occurrences = []
+    for local_time in departure.local_times():
+        depart_at = dt.datetime.combine(
+            day, local_time, tzinfo=leg.origin.zone
+        ).astimezone(UTC)
+        arrive_at = depart_at + dt.timedelta(minutes=departure.duration_min)
+        passage = None
+        if leg.crossing is not None and leg.crossing_offset_min is not None:
+            passage = crossing_passage(
+                crossing=leg.crossing,
+                coming_from=leg.origin,
+                arrive_at=depart_at + dt.timedelta(minutes=leg.crossing_offset_min),
+            )
+        occurrences.append(
+            DepartureOccurrence(
+                departure=departure,
+                depart_at=depart_at,
+                arrive_at=arrive_at,
+                passage=passage,
+            )
+        )
+    return occurrences
+
+
+def departure_list_on(
+    *, origin: Place, destination: Place, day: dt.date, mode: str | None = None
+) -> list[DepartureOccurrence]:
+    """Every run from ``origin`` to ``destination`` leaving on ``day``, by departure."""
+    departures = (
+        Departure.objects.filter(leg__origin=origin, leg__destination=destination)
+        .select_related(
+            "leg__origin__country",
+            "leg__destination__country",
+            "leg__crossing__side_a__country",
+            "leg__crossing__side_b__country",
+        )
+        .prefetch_related(
+            Prefetch(
+                "leg__crossing__hours", queryset=CrossingHours.objects.order_by("side")
+            )
+        )
+    )
+    if mode:
+        departures = departures.filter(leg__mode=mode)
+    occurrences = [
+        occurrence
+        for departure in departures
+        for occurrence in departure_occurrences(departure=departure, day=day)
+    ]
+    return sorted(occurrences, key=lambda o: (o.depart_at, o.departure.code))

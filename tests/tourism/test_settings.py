@@ -1,0 +1,73 @@
+"""Settings come from the environment (each case in a fresh interpreter)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+from tourism.celery_app import app
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "name": str(settings.DATABASES["default"]["NAME"]),
+    "host": settings.DATABASES["default"].get("HOST"),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "broker": app.conf.broker_url,
+    "eager": app.conf.task_always_eager,
+    "debug": settings.DEBUG,
+    "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+}))
+"""
+
+
+def _settings(**env: str) -> dict:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "tourism.settings", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_default_needs_no_server():
+    """No variables: SQLite file, local-memory cache, eager tasks, DEBUG off."""
+    s = _settings()
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["name"].endswith("db.sqlite3")
+    assert s["cache"].endswith("LocMemCache")
+    assert s["eager"] is True
+    assert s["debug"] is False and s["ssl_redirect"] is True
+
+
+def test_database_url_switches_to_postgresql():
+    """DATABASE_URL=postgres://… selects the PostgreSQL backend (psycopg 3)."""
+    s = _settings(DATABASE_URL="postgres://u:p@db.internal:5432/tourism")
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert (s["name"], s["host"]) == ("tourism", "db.internal")
+
+
+def test_redis_url_switches_broker_and_cache():
+    """REDIS_URL makes Redis the broker and the cache, and tasks stop being eager."""
+    s = _settings(REDIS_URL="redis://cache.internal:6379/0")
+    assert s["broker"] == "redis://cache.internal:6379/0"
+    assert s["cache"].endswith("RedisCache")
+    assert s["eager"] is False
+
+
+def test_debug_only_when_asked():
+    """DJANGO_DEBUG=true turns DEBUG on and relaxes the HTTPS redirect."""
+    s = _settings(DJANGO_DEBUG="true")
+    assert s["debug"] is True and s["ssl_redirect"] is False

@@ -1,0 +1,52 @@
+"""One JSON error shape for the whole ``/api/v1/``:
+
+``{"detail": "<sentence>", "errors": {"<field>": ["<message>", …]}}``
+
+``errors`` names the fields at fault (``non_field_errors`` when none applies).
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tourism.exceptions import ApplicationError
+
+
+def _as_lists(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(key): [str(v) for v in (value if isinstance(value, list) else [value])]
+            for key, value in detail.items()
+        }
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(v) for v in detail]}
+    return {}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        errors = {exc.field or "non_field_errors": [exc.message]}
+        return Response(
+            {"detail": exc.message, "errors": errors}, status=exc.status_code
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _as_lists(exc.detail)
+        first = next(iter(errors), "non_field_errors")
+        response.data = {"detail": f"Invalid input: {first}.", "errors": errors}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"detail": str(response.data["detail"]), "errors": {}}
+    return response

@@ -1,0 +1,18 @@
+"""Domain errors shared by the apps; the API layer turns them into JSON."""
+
+
+class ApplicationError(Exception):
+    """A rule of the domain was broken; ``field`` names the input at fault, if any."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(ApplicationError):
+    status_code = 404
+    code = "not_found"

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from catalogue import views as catalogue_views
+
+api_v1 = [
+    path("", include("catalogue.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        name="api-docs",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", catalogue_views.healthz, name="healthz"),
+    # No language prefix in URLs: the language comes from the switch (cookie) or the
+    # browser's Accept-Language, for pages and API alike.
+    path("", catalogue_views.home, name="home"),
+    path("admin/", admin.site.urls),
+]
