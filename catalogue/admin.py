@@ -1,4 +1,4 @@
-"""Staff admin for the route catalogue: every fact shows its source and verified flag."""
+"""Staff admin for the route catalogue; facts show its source and verified flag."""
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -59,7 +59,9 @@ class CrossingAdmin(admin.ModelAdmin):
             services.crossing_status_set(crossing=obj, status=status, note=note)
         super().save_model(request, obj, form, change)
 
-    def _mark(self, request: HttpRequest, queryset: QuerySet[Crossing], status: str) -> None:
+    def _mark(
+        self, request: HttpRequest, queryset: QuerySet[Crossing], status: str
+    ) -> None:
         for crossing in queryset:
             services.crossing_status_set(
                 crossing=crossing, status=status, note=crossing.status_note
@@ -71,7 +73,9 @@ class CrossingAdmin(admin.ModelAdmin):
         self._mark(request, queryset, Crossing.Status.OPEN)
 
     @admin.action(description=_("Mark selected crossings disrupted"))
-    def mark_disrupted(self, request: HttpRequest, queryset: QuerySet[Crossing]) -> None:
+    def mark_disrupted(
+        self, request: HttpRequest, queryset: QuerySet[Crossing]
+    ) -> None:
         self._mark(request, queryset, Crossing.Status.DISRUPTED)
 
     @admin.action(description=_("Mark selected crossings closed"))
