@@ -38,3 +38,22 @@ def test_empty_catalogue_says_how_to_load_it(client):
 def test_healthz(client):
     """The health check answers when the database does."""
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_spanish_ui_text_is_translated(client, small_catalogue):
+    """The committed Spanish catalogue translates the page's headings."""
+    client.cookies["django_language"] = "es"
+    html = client.get("/").content.decode()
+    assert "Border crossings" not in html
+    assert "Pasos fronterizos" in html
+
+
+def test_api_errors_in_spanish(client):
+    """API error sentences follow Accept-Language too."""
+    response = client.get(
+        "/api/v1/departures/?from=atlantis&to=puno&date=2026-03-02",
+        headers={"accept-language": "es"},
+    )
+    assert response.status_code == 404
+    assert "atlantis" in response.json()["detail"]
+    assert "Unknown place" not in response.json()["detail"]
