@@ -16,3 +16,20 @@ class ApplicationError(Exception):
 class NotFoundError(ApplicationError):
     status_code = 404
     code = "not_found"
+
+
+class BookingUnavailable(ApplicationError):
+    """Not enough free capacity (or the date is closed, past the cut-off, …)."""
+
+    code = "unavailable"
+
+
+class BookingStateError(ApplicationError):
+    """The booking is not in a state that allows this action."""
+
+    status_code = 409
+    code = "invalid_state"
+
+
+class BookingExpired(BookingStateError):
+    code = "expired"

@@ -127,7 +127,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalogue.tasks.catalogue_audit_run_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "booking-expire-holds": {
+        "task": "providers.tasks.booking_expire_holds_task",
+        "schedule": 60.0,
+    },
 }
+
+# --- Outbound HTTP (feeds, suppliers, webhooks) -------------------------------------
+# CIDR ranges the SSRF guard lets through besides public addresses. Empty in
+# production; the tests set 127.0.0.0/8 to reach their local servers.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 
 # --- Internationalisation and time ---------------------------------------------------
 LANGUAGE_CODE = "en"
