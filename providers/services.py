@@ -195,6 +195,17 @@ def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
         raise BookingStateError(_("Slot counters do not match the booking."))
 
 
+def _held_to_booked(booking: Booking) -> None:
+    """One conditional UPDATE: the persons move from held to booked together."""
+    updated = Slot.objects.filter(pk=booking.slot_id, held__gte=booking.persons).update(
+        held=F("held") - booking.persons,
+        booked=F("booked") + booking.persons,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise BookingStateError(_("Slot counters do not match the booking."))
+
+
 def booking_hold(
     *,
     listing: Listing,
@@ -276,31 +287,36 @@ def _expire(booking: Booking, now: dt.datetime) -> None:
     booking.save(update_fields=["status", "cancelled_at"])
 
 
-@transaction.atomic
 def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
     """Confirm a hold: instant listings become CONFIRMED, on-request ones PENDING until
-    the provider answers. An expired hold is released and refused."""
+    the provider answers. An expired hold is released (committed) and refused."""
     now = now or timezone.now()
-    booking = _locked(booking)
-    if booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING):
-        return booking  # confirming twice is harmless
-    if booking.status != Booking.Status.ON_HOLD:
-        raise BookingStateError(
-            _("A %(status)s booking cannot be confirmed.")
-            % {"status": booking.get_status_display()}
-        )
-    if booking.expires_at and booking.expires_at <= now:
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING):
+            return booking  # confirming twice is harmless
+        if booking.status != Booking.Status.ON_HOLD:
+            raise BookingStateError(
+                _("A %(status)s booking cannot be confirmed.")
+                % {"status": booking.get_status_display()}
+            )
+        expired_at = booking.expires_at
+        if expired_at is None or expired_at > now:
+            return _confirm_hold(booking, now)
         _expire(booking, now)
-        raise BookingExpired(
-            _("The hold expired at %(at)s.") % {"at": booking.expires_at.isoformat()}
-        )
+    # Raised after the commit, so the release of the expired hold is kept.
+    raise BookingExpired(
+        _("The hold expired at %(at)s.") % {"at": expired_at.isoformat()}
+    )
+
+
+def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
     if booking.listing.confirmation == Listing.Confirmation.ON_REQUEST:
         booking.status = Booking.Status.PENDING
         booking.expires_at = None
         booking.save(update_fields=["status", "expires_at"])
         return booking
-    _release(booking.slot_id, held=booking.persons)
-    Slot.objects.filter(pk=booking.slot_id).update(booked=F("booked") + booking.persons)
+    _held_to_booked(booking)
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now
     booking.expires_at = None
@@ -314,8 +330,7 @@ def booking_accept(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     booking = _locked(booking)
     if booking.status != Booking.Status.PENDING:
         raise BookingStateError(_("Only bookings waiting for you can be accepted."))
-    _release(booking.slot_id, held=booking.persons)
-    Slot.objects.filter(pk=booking.slot_id).update(booked=F("booked") + booking.persons)
+    _held_to_booked(booking)
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now or timezone.now()
     booking.save(update_fields=["status", "confirmed_at"])
