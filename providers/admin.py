@@ -13,6 +13,8 @@ from providers.models import (
     Listing,
     ListingPhoto,
     ListingUnit,
+    OctoConnection,
+    OctoProductLink,
     PriceSchedule,
     Provider,
     ProviderMember,
@@ -190,3 +192,26 @@ class SyncConflictAdmin(admin.ModelAdmin):
 
 admin.site.register(ValueChain)
 admin.site.register(ExternalBlock)
+
+
+class OctoProductLinkInline(admin.TabularInline):
+    model = OctoProductLink
+    extra = 0
+    autocomplete_fields = ("listing",)
+
+
+@admin.register(OctoConnection)
+class OctoConnectionAdmin(admin.ModelAdmin):
+    list_display = ("name", "provider", "is_active", "last_success_at", "last_error_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "provider__name", "base_url", "last_error")
+    exclude = ("api_key",)  # never shown back; set through the provider's portal
+    readonly_fields = (
+        "last_attempt_at",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+        "consecutive_failures",
+        "next_run_at",
+    )
+    inlines = [OctoProductLinkInline]

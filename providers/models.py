@@ -609,3 +609,53 @@ class SyncConflict(models.Model):
 
     def __str__(self) -> str:
         return f"Conflict {self.slot}"
+
+
+class OctoConnection(models.Model):
+    """A provider's reservation system that speaks OCTO: we pull its availability."""
+
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="octo_connections"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    base_url = models.URLField(_("OCTO base URL"), max_length=500)
+    api_key = models.CharField(_("API key"), max_length=500)
+    horizon_days = models.PositiveIntegerField(_("days ahead to pull"), default=90)
+    is_active = models.BooleanField(_("active"), default=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["provider", "name"]
+        verbose_name = _("OCTO connection")
+        verbose_name_plural = _("OCTO connections")
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.name}"
+
+
+class OctoProductLink(models.Model):
+    """Which supplier product/option feeds which of our listings."""
+
+    connection = models.ForeignKey(
+        OctoConnection, on_delete=models.CASCADE, related_name="links"
+    )
+    listing = models.OneToOneField(
+        Listing, on_delete=models.CASCADE, related_name="octo_link"
+    )
+    product_id = models.CharField(_("product id"), max_length=200)
+    option_id = models.CharField(_("option id"), max_length=200, default="DEFAULT")
+    product_name = models.CharField(
+        _("supplier's product name"), max_length=200, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("OCTO product link")
+        verbose_name_plural = _("OCTO product links")
+
+    def __str__(self) -> str:
+        return f"{self.listing} ← {self.product_id}/{self.option_id}"

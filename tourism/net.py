@@ -171,22 +171,28 @@ class FetchResult:
 def fetch(
     url: str,
     *,
+    method: str = "GET",
+    json_body: Any = None,
     headers: dict[str, str] | None = None,
     timeout: float = 10.0,
     max_bytes: int = 5_000_000,
     client: httpx.Client | None = None,
 ) -> FetchResult:
-    """GET ``url`` through the guard with a total time limit and a size limit (a slow
-    trickle or a huge body is cut off, never read to the end)."""
+    """Request ``url`` through the guard with a total time limit and a size limit (a
+    slow trickle or a huge body is cut off, never read to the end)."""
     started = time.monotonic()
     own_client = client is None
     client = client or guarded_client(timeout=timeout)
     try:
-        with client.stream("GET", url, headers=headers or {}) as response:
+        with client.stream(
+            method, url, headers=headers or {}, json=json_body
+        ) as response:
             length = response.headers.get("content-length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise FetchError(
-                    _("The feed is too large (%(size)s bytes; the limit is %(max)s).")
+                    _(
+                        "The response is too large (%(size)s bytes; the limit is %(max)s)."
+                    )
                     % {"size": length, "max": max_bytes}
                 )
             chunks, size = [], 0
@@ -194,11 +200,12 @@ def fetch(
                 size += len(chunk)
                 if size > max_bytes:
                     raise FetchError(
-                        _("The feed is larger than %(max)s bytes.") % {"max": max_bytes}
+                        _("The response is larger than %(max)s bytes.")
+                        % {"max": max_bytes}
                     )
                 if time.monotonic() - started > timeout:
                     raise FetchError(
-                        _("The feed took longer than %(s)s seconds.") % {"s": timeout}
+                        _("The server took longer than %(s)s seconds.") % {"s": timeout}
                     )
                 chunks.append(chunk)
             return FetchResult(
@@ -209,11 +216,11 @@ def fetch(
             )
     except httpx.TimeoutException as exc:
         raise FetchError(
-            _("The feed took longer than %(s)s seconds.") % {"s": timeout}
+            _("The server took longer than %(s)s seconds.") % {"s": timeout}
         ) from exc
     except httpx.HTTPError as exc:
         raise FetchError(
-            _("The feed could not be reached: %(error)s") % {"error": exc}
+            _("The server could not be reached: %(error)s") % {"error": exc}
         ) from exc
     finally:
         if own_client:
