@@ -190,9 +190,7 @@ def fetch(
             length = response.headers.get("content-length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise FetchError(
-                    _(
-                        "The response is too large (%(size)s bytes; the limit is %(max)s)."
-                    )
+                    _("The response is too large (%(size)s bytes; limit %(max)s).")
                     % {"size": length, "max": max_bytes}
                 )
             chunks, size = [], 0
