@@ -517,7 +517,22 @@ class Booking(models.Model):
         return f"{self.uuid} {self.listing} ({self.status})"
 
 
-class CalendarFeed(models.Model):
+class SyncState(models.Model):
+    """Sync status shown to the provider and to staff: last success, last error, when
+    it runs next (with backoff after failures)."""
+
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class CalendarFeed(SyncState):
     """An external calendar (Airbnb / Booking.com style iCal URL) that blocks dates."""
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="feeds")
@@ -537,12 +552,6 @@ class CalendarFeed(models.Model):
     last_modified = models.CharField(max_length=100, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     last_event_count = models.PositiveIntegerField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
-    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
 
     class Meta:
         ordering = ["listing", "pk"]
@@ -611,7 +620,7 @@ class SyncConflict(models.Model):
         return f"Conflict {self.slot}"
 
 
-class OctoConnection(models.Model):
+class OctoConnection(SyncState):
     """A provider's reservation system that speaks OCTO: we pull its availability."""
 
     provider = models.ForeignKey(
@@ -622,12 +631,6 @@ class OctoConnection(models.Model):
     api_key = models.CharField(_("API key"), max_length=500)
     horizon_days = models.PositiveIntegerField(_("days ahead to pull"), default=90)
     is_active = models.BooleanField(_("active"), default=True)
-    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
-    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
-    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
 
     class Meta:
         ordering = ["provider", "name"]
