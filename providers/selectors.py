@@ -7,12 +7,25 @@ the tenant boundary is here, not in the views.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.utils import timezone
 
-from providers.models import Booking, Listing, ListingUnit, Provider, Slot
+from catalogue.models import CURRENCY_EXPONENT
+from providers.models import (
+    Booking,
+    CalendarFeed,
+    Listing,
+    ListingPhoto,
+    ListingUnit,
+    PriceSchedule,
+    Provider,
+    Slot,
+    SyncConflict,
+)
 
 # A stay's night "starts" at check-in, for cut-offs and cancellation policies.
 CHECK_IN = dt.time(14, 0)
@@ -168,3 +181,200 @@ def manifest_for_day(*, provider: Provider, day: dt.date) -> list[Booking]:
     return list(
         booking_list_for_provider(provider=provider, day=day).filter(status__in=active)
     )
+
+
+# --- Provider portal --------------------------------------------------------------
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """``1550, "PEN"`` → ``"15.50 PEN"``."""
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    whole, fraction = divmod(minor, 10**exponent)
+    amount = f"{whole}.{fraction:0{exponent}d}" if exponent else str(whole)
+    return f"{amount} {currency}"
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    code: str
+    quantity: int
+    unit: ListingUnit | None
+
+    @property
+    def name(self) -> str:
+        """The unit's name in the active language (its code if it was removed)."""
+        return self.unit.name if self.unit else self.code
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    """A booking with what its pages and emails show: unit names and the total."""
+
+    booking: Booking
+    units: tuple[UnitLine, ...]
+    total: str
+    refund: str | None = None
+
+
+def booking_rows(*, bookings: Iterable[Booking]) -> list[BookingRow]:
+    bookings = list(bookings)
+    prefetch_related_objects(bookings, "listing__units")
+    rows = []
+    for booking in bookings:
+        by_code = {unit.code: unit for unit in booking.listing.units.all()}
+        units = tuple(
+            UnitLine(code=code, quantity=quantity, unit=by_code.get(code))
+            for code, quantity in (booking.units or {}).items()
+        )
+        rows.append(
+            BookingRow(
+                booking=booking,
+                units=units,
+                total=format_minor(booking.total_minor, booking.currency),
+                refund=(
+                    None
+                    if booking.refund_minor is None
+                    else format_minor(booking.refund_minor, booking.currency)
+                ),
+            )
+        )
+    return rows
+
+
+def provider_today(*, provider: Provider) -> dt.date:
+    """Today's date where the provider lives."""
+    return timezone.localdate(timezone=provider.home_place.zone)
+
+
+@dataclass(frozen=True)
+class ProviderDashboard:
+    today: dt.date
+    today_count: int
+    upcoming_count: int
+    waiting: list[BookingRow]
+    conflicts: list[SyncConflict]
+    feed_errors: list[CalendarFeed]
+    listings: list[Listing]
+
+
+def dashboard_for_provider(*, provider: Provider, today: dt.date) -> ProviderDashboard:
+    """What a provider should see first: who comes, what needs an answer, what broke."""
+    bookings = Booking.objects.filter(provider=provider)
+    waiting = booking_list_for_provider(
+        provider=provider, status=Booking.Status.PENDING
+    )
+    return ProviderDashboard(
+        today=today,
+        today_count=bookings.filter(
+            slot__date=today,
+            status__in=(Booking.Status.PENDING, *Booking.BOOKED),
+        ).count(),
+        upcoming_count=bookings.filter(
+            slot__date__gt=today,
+            status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        ).count(),
+        waiting=booking_rows(bookings=waiting),
+        conflicts=list(
+            SyncConflict.objects.filter(
+                slot__listing__provider=provider, resolved_at__isnull=True
+            ).select_related("slot__listing", "feed")
+        ),
+        feed_errors=list(
+            CalendarFeed.objects.filter(listing__provider=provider)
+            .exclude(last_error="")
+            .select_related("listing")
+        ),
+        listings=list(
+            listing_list_for_provider(provider=provider).order_by("kind", "title_en")
+        ),
+    )
+
+
+def unit_list_for_listing(*, listing: Listing) -> QuerySet[ListingUnit]:
+    return ListingUnit.objects.filter(listing=listing).order_by("pk")
+
+
+def price_schedule_list_for_listing(*, listing: Listing) -> QuerySet[PriceSchedule]:
+    return (
+        PriceSchedule.objects.filter(unit__listing=listing)
+        .select_related("unit")
+        .order_by("unit_id", "starts")
+    )
+
+
+def photo_list_for_listing(*, listing: Listing) -> QuerySet[ListingPhoto]:
+    return ListingPhoto.objects.filter(listing=listing)
+
+
+def photo_get_for_listing(*, listing: Listing, photo_id: int) -> ListingPhoto | None:
+    return photo_list_for_listing(listing=listing).filter(pk=photo_id).first()
+
+
+def feed_list_for_listing(*, listing: Listing) -> QuerySet[CalendarFeed]:
+    return CalendarFeed.objects.filter(listing=listing).order_by("pk")
+
+
+# More slots than this in a month (frequent departures, many start times): the
+# calendar shows one week at a time so each page stays small.
+CALENDAR_MAX_SLOTS = 160
+CALENDAR_WEEKS = ((1, 7), (8, 14), (15, 21), (22, 28), (29, 31))
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    date: dt.date
+    slots: list[SlotAvailability]
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    month: dt.date  # the first day
+    days: list[CalendarDay]
+    previous_month: dt.date
+    next_month: dt.date
+    weeks: tuple[int, ...]  # empty when the whole month fits on one page
+    week: int | None
+
+
+def calendar_month(
+    *, listing: Listing, month: dt.date, week: int | None = None
+) -> CalendarMonth:
+    """Every day of ``month`` with its slots (none on days the listing is not offered);
+    split by week when the month has more than CALENDAR_MAX_SLOTS slots."""
+    first = month.replace(day=1)
+    next_month = (first + dt.timedelta(days=32)).replace(day=1)
+    last = next_month - dt.timedelta(days=1)
+    slots = availability_range(listing=listing, start=first, end=last)
+    weeks: tuple[int, ...] = ()
+    if len(slots) > CALENDAR_MAX_SLOTS:
+        weeks = tuple(
+            n for n, (start, _end) in enumerate(CALENDAR_WEEKS, 1) if start <= last.day
+        )
+        week = week if week in weeks else 1
+        start_day, end_day = CALENDAR_WEEKS[week - 1]
+        first_shown = first.replace(day=start_day)
+        last_shown = first.replace(day=min(end_day, last.day))
+    else:
+        week = None
+        first_shown, last_shown = first, last
+    by_day: dict[dt.date, list[SlotAvailability]] = {}
+    for slot in slots:
+        by_day.setdefault(slot.date, []).append(slot)
+    days = []
+    day = first_shown
+    while day <= last_shown:
+        days.append(CalendarDay(date=day, slots=by_day.get(day, [])))
+        day += dt.timedelta(days=1)
+    return CalendarMonth(
+        month=first,
+        days=days,
+        previous_month=(first - dt.timedelta(days=1)).replace(day=1),
+        next_month=next_month,
+        weeks=weeks,
+        week=week,
+    )
+
+
+def manifest_rows(*, provider: Provider, day: dt.date) -> list[BookingRow]:
+    """The day's manifest with unit names and totals, for the printable page."""
+    return booking_rows(bookings=manifest_for_day(provider=provider, day=day))

@@ -22,4 +22,5 @@ urlpatterns = [
     # browser's Accept-Language, for pages and API alike.
     path("", catalogue_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("provider/", include("providers.portal.urls")),
 ]

@@ -1,0 +1,119 @@
+"""Plain-text emails about bookings and sign-ups, in Spanish and then English.
+
+Services call these after their transaction commits (``transaction.on_commit``) with
+ids, so an email never announces something that was rolled back and a mail server
+failure never undoes a booking. The backend is the console unless
+``DJANGO_EMAIL_BACKEND`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import mail_admins, send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from providers.models import Booking, Provider
+from providers.selectors import booking_rows
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("es", "en")
+SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
+
+
+def _bilingual(template: str, context: dict[str, object]) -> tuple[str, str]:
+    """(subject, body): each rendered in Spanish, then English."""
+    subjects, bodies = [], []
+    for language in LANGUAGES:
+        with translation.override(language):
+            subject = render_to_string(f"{template}_subject.txt", context)
+            subjects.append(" ".join(subject.split()))
+            bodies.append(render_to_string(f"{template}.txt", context).strip())
+    subject = subjects[0] if subjects[0] == subjects[1] else " / ".join(subjects)
+    return subject, SEPARATOR.join(bodies) + "\n"
+
+
+def _booking_context(booking_id: int) -> dict[str, object] | None:
+    booking = (
+        Booking.objects.select_related("listing__place__country", "slot", "provider")
+        .filter(pk=booking_id)
+        .first()
+    )
+    if booking is None:
+        return None
+    (row,) = booking_rows(bookings=[booking])
+    return {"booking": booking, "row": row, "provider": booking.provider}
+
+
+def _member_emails(provider: Provider) -> list[str]:
+    emails = sorted(
+        {
+            member.user.email
+            for member in provider.members.select_related("user")
+            if member.user.email and member.user.is_active
+        }
+    )
+    return emails or ([provider.email] if provider.email else [])
+
+
+def _to_members(template: str, booking_id: int) -> int:
+    context = _booking_context(booking_id)
+    if context is None:
+        return 0
+    recipients = _member_emails(context["provider"])  # type: ignore[arg-type]
+    if not recipients:
+        return 0
+    subject, body = _bilingual(template, context)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def _to_lead(template: str, booking_id: int) -> int:
+    context = _booking_context(booking_id)
+    if context is None or not context["booking"].lead_email:  # type: ignore[union-attr]
+        return 0
+    subject, body = _bilingual(template, context)
+    lead = context["booking"].lead_email  # type: ignore[union-attr]
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [lead])
+
+
+def booking_confirmed(*, booking_id: int) -> int:
+    """To the provider's members: a new confirmed booking."""
+    return _to_members("providers/emails/booking_confirmed", booking_id)
+
+
+def booking_needs_answer(*, booking_id: int) -> int:
+    """To the provider's members: an on-request booking waits for an answer."""
+    return _to_members("providers/emails/booking_needs_answer", booking_id)
+
+
+def booking_cancelled(*, booking_id: int) -> int:
+    """To the provider's members: a booking was cancelled and its places released."""
+    return _to_members("providers/emails/booking_cancelled", booking_id)
+
+
+def booking_accepted(*, booking_id: int) -> int:
+    """To the lead traveller: the provider accepted the request."""
+    return _to_lead("providers/emails/booking_accepted", booking_id)
+
+
+def booking_declined(*, booking_id: int) -> int:
+    """To the lead traveller: the provider declined the request."""
+    return _to_lead("providers/emails/booking_declined", booking_id)
+
+
+def provider_signed_up(*, provider_id: int) -> None:
+    """To staff (ADMINS): a new provider waits for approval in the admin."""
+    provider = (
+        Provider.objects.select_related("home_place", "country")
+        .filter(pk=provider_id)
+        .first()
+    )
+    if provider is None:
+        return
+    subject, body = _bilingual(
+        "providers/emails/provider_signed_up", {"provider": provider}
+    )
+    mail_admins(subject, body)
