@@ -176,8 +176,10 @@ def booking_get_for_provider(
 
 
 def manifest_for_day(*, provider: Provider, day: dt.date) -> list[Booking]:
-    """Who comes on ``day``: confirmed, pending and already redeemed bookings."""
-    active = (*Booking.HOLDING, *Booking.BOOKED)
+    """Who comes on ``day``: confirmed, redeemed and no-show bookings, and on-request
+    ones waiting for the provider's answer. Unpaid holds (a traveller still at the
+    checkout) are not on the manifest."""
+    active = (Booking.Status.PENDING, *Booking.BOOKED)
     return list(
         booking_list_for_provider(provider=provider, day=day).filter(status__in=active)
     )
