@@ -161,6 +161,9 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 MEDIA_URL = "media/"
+# Listing photos are public. Django serves them itself unless a front server or bucket
+# does (set DJANGO_SERVE_MEDIA=false then).
+SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=True)
 
 # --- Security (secure unless DEBUG; each overridable, e.g. behind a TLS proxy) -------
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -198,6 +201,9 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_SUBJECT_PREFIX = "[Titicaca route] "
+ADMINS = [("Staff", address) for address in env.list("DJANGO_ADMINS", default=[])]
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
