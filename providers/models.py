@@ -631,6 +631,12 @@ class OctoConnection(SyncState):
     api_key = models.CharField(_("API key"), max_length=500)
     horizon_days = models.PositiveIntegerField(_("days ahead to pull"), default=90)
     is_active = models.BooleanField(_("active"), default=True)
+    products = models.JSONField(
+        _("supplier's products"),
+        default=list,
+        blank=True,
+        help_text=_("Refreshed by each sync: id, name and option ids"),
+    )
 
     class Meta:
         ordering = ["provider", "name"]

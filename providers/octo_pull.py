@@ -106,6 +106,19 @@ def octo_products_fetch(*, connection: OctoConnection) -> list[dict[str, Any]]:
     return products
 
 
+def _product_summary(products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the portal needs to offer products for linking."""
+    return [
+        {
+            "id": str(p.get("id", "")),
+            "name": str(p.get("internalName", ""))[:200],
+            "options": [str(o.get("id", "")) for o in p.get("options", [])],
+        }
+        for p in products
+        if isinstance(p, dict) and p.get("id")
+    ]
+
+
 def octo_product_link(
     *,
     connection: OctoConnection,
@@ -274,6 +287,7 @@ def _sync(connection: OctoConnection, now: dt.datetime) -> int:
     end = start + dt.timedelta(days=connection.horizon_days)
     OctoConnection.objects.filter(pk=connection.pk).update(last_attempt_at=now)
     try:
+        products = _product_summary(octo_products_fetch(connection=connection))
         pulled = [(link, _pull(link, start, end)) for link in links]
     except (FetchError, OctoError) as exc:
         failures = connection.consecutive_failures + 1
@@ -292,6 +306,7 @@ def _sync(connection: OctoConnection, now: dt.datetime) -> int:
             _apply(link.listing, availability) for link, availability in pulled
         )
         OctoConnection.objects.filter(pk=connection.pk).update(
+            products=products,
             last_success_at=now,
             last_error="",
             consecutive_failures=0,

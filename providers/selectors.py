@@ -21,6 +21,7 @@ from providers.models import (
     Listing,
     ListingPhoto,
     ListingUnit,
+    OctoConnection,
     PriceSchedule,
     Provider,
     Slot,
@@ -380,3 +381,19 @@ def calendar_month(
 def manifest_rows(*, provider: Provider, day: dt.date) -> list[BookingRow]:
     """The day's manifest with unit names and totals, for the printable page."""
     return booking_rows(bookings=manifest_for_day(provider=provider, day=day))
+
+
+def octo_connection_list_for_provider(
+    *, provider: Provider
+) -> QuerySet[OctoConnection]:
+    return OctoConnection.objects.filter(provider=provider).order_by("name")
+
+
+def octo_connection_get_for_provider(
+    *, provider: Provider, connection_id: int
+) -> OctoConnection | None:
+    return (
+        octo_connection_list_for_provider(provider=provider)
+        .filter(pk=connection_id)
+        .first()
+    )

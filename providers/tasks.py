@@ -1,9 +1,45 @@
 from celery import shared_task
 
+from providers.models import OctoConnection
+from providers.octo_pull import octo_connection_sync, octo_connections_due
 from providers.services import booking_expire_holds
+from providers.sync.services import calendar_feed_claim_due, calendar_feed_sync
 
 
 @shared_task
 def booking_expire_holds_task() -> int:
     """Release holds past their expiry (beat: every minute)."""
     return booking_expire_holds()
+
+
+@shared_task
+def calendar_feed_sync_task(feed_id: int) -> dict[str, object]:
+    """Sync one external calendar. No autoretry: the service records failures on the
+    feed and schedules the next attempt with backoff itself."""
+    return calendar_feed_sync(feed_id=feed_id).as_dict()
+
+
+@shared_task
+def calendar_feed_sync_due_task() -> int:
+    """Enqueue a sync of every active feed that is due (beat: every minute)."""
+    feed_ids = calendar_feed_claim_due()
+    for feed_id in feed_ids:
+        calendar_feed_sync_task.delay(feed_id)
+    return len(feed_ids)
+
+
+@shared_task
+def octo_connection_sync_task(connection_id: int) -> int:
+    """Pull one OCTO connection's products and availability (failures are recorded
+    on the connection, with backoff)."""
+    connection = OctoConnection.objects.filter(pk=connection_id, is_active=True).first()
+    return octo_connection_sync(connection=connection) if connection else 0
+
+
+@shared_task
+def octo_connection_sync_due_task() -> int:
+    """Enqueue every OCTO connection that is due (beat: every 5 minutes)."""
+    due = octo_connections_due()
+    for connection_id in due:
+        octo_connection_sync_task.delay(connection_id)
+    return len(due)

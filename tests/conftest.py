@@ -97,6 +97,7 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[str]:
         **os.environ,
         "DATABASE_URL": _test_database_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
         "PYTHONUNBUFFERED": "1",
     }
     log = (Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-{hostname}.log").open("w+")

@@ -131,12 +131,27 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.tasks.booking_expire_holds_task",
         "schedule": 60.0,
     },
+    "ical-sync-due": {
+        "task": "providers.tasks.calendar_feed_sync_due_task",
+        "schedule": 60.0,
+    },
+    "octo-sync-due": {
+        "task": "providers.tasks.octo_connection_sync_due_task",
+        "schedule": 300.0,
+    },
 }
 
 # --- Outbound HTTP (feeds, suppliers, webhooks) -------------------------------------
 # CIDR ranges the SSRF guard lets through besides public addresses. Empty in
 # production; the tests set 127.0.0.0/8 to reach their local servers.
 OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+
+# --- iCal availability sync (providers.sync) ----------------------------------------
+# Feeds are synced every ICAL_SYNC_INTERVAL_MINUTES (a feed may set its own), with a
+# total time limit and a size limit per fetch; failures back off up to 24 h.
+ICAL_SYNC_INTERVAL_MINUTES = env.int("ICAL_SYNC_INTERVAL_MINUTES", default=15)
+ICAL_FETCH_TIMEOUT_SECONDS = env.float("ICAL_FETCH_TIMEOUT_SECONDS", default=10.0)
+ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=2_000_000)
 
 # --- Internationalisation and time ---------------------------------------------------
 LANGUAGE_CODE = "en"

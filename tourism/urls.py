@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -25,9 +26,14 @@ urlpatterns = [
     path("", catalogue_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("provider/", include("providers.portal.urls")),
+    path("providers/", include("providers.urls")),  # iCal export feeds
 ]
 
+
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded files (listing photos), from MEDIA_ROOT as it is at request time."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    urlpatterns += [re_path(r"^media/(?P<path>.+)$", media)]

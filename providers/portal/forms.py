@@ -8,6 +8,7 @@ attached back to these forms by the views.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -744,3 +745,35 @@ class FeedForm(forms.Form):
         required=False,
         help_text=_("Empty: an event blocks the whole listing that day"),
     )
+
+
+class OctoConnectionForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80, help_text=_("e.g. Bókun"))
+    base_url = forms.CharField(  # checked by the SSRF guard in the service
+        label=_("OCTO base URL"),
+        max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://…/octo"}),
+    )
+    api_key = forms.CharField(
+        label=_("API key"), max_length=500, widget=forms.PasswordInput
+    )
+
+
+class OctoLinkForm(forms.Form):
+    listing = forms.TypedChoiceField(label=_("Your listing"), coerce=int)
+    product = forms.ChoiceField(label=_("Their product and option"))
+
+    def __init__(
+        self,
+        *args: Any,
+        listings: Iterable[Any],
+        products: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["listing"].choices = [(x.pk, x.title) for x in listings]
+        self.fields["product"].choices = [
+            (f"{p['id']}|{option}", f"{p['name'] or p['id']} · {option}")
+            for p in products
+            for option in p["options"]
+        ]

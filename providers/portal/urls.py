@@ -47,4 +47,6 @@ urlpatterns = [
         name="booking-action",
     ),
     path("manifest/", views.manifest, name="manifest"),
+    path("octo/", views.octo, name="octo"),
+    path("octo/<int:connection_id>/", views.octo_detail, name="octo-detail"),
 ]

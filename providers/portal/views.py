@@ -34,10 +34,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from providers import selectors, services
+from providers import octo_pull, selectors, services
 from providers.models import Booking, Listing, Provider
 from providers.portal import forms
+from providers.sync.services import calendar_feed_create
+from providers.tasks import octo_connection_sync_task
 from tourism.exceptions import ApplicationError
+from tourism.net import FetchError
 
 PortalView = Callable[..., HttpResponse]
 
@@ -386,23 +389,13 @@ def calendar(request: HttpRequest, provider: Provider, listing_id: int) -> HttpR
 # --- Calendar feeds -------------------------------------------------------------------
 
 
-def _feed_create_service() -> Callable[..., Any] | None:
-    """The sync app's service, when it is installed (it is developed separately)."""
-    try:
-        from providers.sync.services import calendar_feed_create
-    except ImportError:
-        return None
-    return calendar_feed_create
-
-
 @provider_required
 def feeds(request: HttpRequest, provider: Provider, listing_id: int) -> HttpResponse:
     listing = _listing_or_404(provider, listing_id)
-    create = _feed_create_service()
-    form = forms.FeedForm(request.POST or None) if create else None
-    if request.method == "POST" and form is not None and form.is_valid():
+    form = forms.FeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            create(
+            calendar_feed_create(
                 listing=listing,
                 url=form.cleaned_data["url"],
                 name=form.cleaned_data["name"],
@@ -538,4 +531,86 @@ def manifest(request: HttpRequest, provider: Provider) -> HttpResponse:
             "rows": rows,
             "persons": sum(row.booking.persons for row in rows),
         },
+    )
+
+
+# --- OCTO connection (the provider's own reservation system) ---------------------
+
+
+@provider_required
+def octo(request: HttpRequest, provider: Provider) -> HttpResponse:
+    """The provider's OCTO connections with their sync status; add one."""
+    form = forms.OctoConnectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = octo_pull.octo_connection_create(
+                provider=provider, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            octo_connection_sync_task.delay_on_commit(connection.pk)
+            messages.success(
+                request, _("Connected: the products are read in a moment.")
+            )
+            return redirect("portal:octo-detail", connection_id=connection.pk)
+    return render(
+        request,
+        "providers/portal/octo.html",
+        {
+            "provider": provider,
+            "connections": selectors.octo_connection_list_for_provider(
+                provider=provider
+            ),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@provider_required
+def octo_detail(
+    request: HttpRequest, provider: Provider, connection_id: int
+) -> HttpResponse:
+    """Link listings to the supplier's products; sync now."""
+    connection = selectors.octo_connection_get_for_provider(
+        provider=provider, connection_id=connection_id
+    )
+    if connection is None:
+        raise Http404
+    form = forms.OctoLinkForm(
+        request.POST or None,
+        listings=selectors.listing_list_for_provider(provider=provider),
+        products=connection.products,
+    )
+    if request.method == "POST" and request.POST.get("action") == "sync":
+        octo_connection_sync_task.delay_on_commit(connection.pk)
+        messages.success(request, _("Sync started."))
+        return redirect("portal:octo-detail", connection_id=connection.pk)
+    if request.method == "POST" and form.is_valid():
+        listing = _listing_or_404(provider, form.cleaned_data["listing"])
+        product_id, option_id = form.cleaned_data["product"].split("|", 1)
+        try:
+            octo_pull.octo_product_link(
+                connection=connection,
+                listing=listing,
+                product_id=product_id,
+                option_id=option_id,
+            )
+        except (ApplicationError, octo_pull.OctoError, FetchError) as exc:
+            form.add_error(None, getattr(exc, "message", None) or str(exc))
+        else:
+            octo_connection_sync_task.delay_on_commit(connection.pk)
+            messages.success(request, _("Linked: availability is pulled in a moment."))
+            return redirect("portal:octo-detail", connection_id=connection.pk)
+    return render(
+        request,
+        "providers/portal/octo_detail.html",
+        {
+            "provider": provider,
+            "connection": connection,
+            "links": connection.links.select_related("listing"),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
     )

@@ -190,3 +190,13 @@ def test_supplier_url_must_be_public(small_catalogue, settings):
             base_url="http://127.0.0.1:9/octo",
             api_key=API_KEY,
         )
+
+
+def test_sync_keeps_the_product_list_for_linking(connection, supplier):
+    """Each sync stores the supplier's products and options for the portal."""
+    octo_pull.octo_connection_sync(connection=connection, now=NOW)
+    connection.refresh_from_db()
+    assert {p["id"]: p["options"] for p in connection.products} == {
+        "stay-1": ["DEFAULT"],
+        "tour-1": ["DEFAULT", "PRIVATE"],
+    }

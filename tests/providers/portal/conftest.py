@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from providers.models import Booking, Listing, Provider
+from providers.models import Booking, Listing, OctoConnection, Provider
 from tests.providers.portal import factories as f
 
 
@@ -20,6 +20,7 @@ class Tenant:
     pending: Booking
     photo: object
     feed: object
+    octo: OctoConnection
 
 
 def _tenant(place: str) -> Tenant:
@@ -38,6 +39,15 @@ def _tenant(place: str) -> Tenant:
         pending=f.make_booking(on_request, lead_name=f"Asker of {place}"),
         photo=f.make_photo(listing),
         feed=f.make_feed(listing),
+        octo=OctoConnection.objects.create(
+            provider=provider,
+            name=f"System of {place}",
+            base_url="https://93.184.216.34/octo",
+            api_key=f"key-of-{place}",
+            products=[
+                {"id": "p1", "name": f"Product of {place}", "options": ["DEFAULT"]}
+            ],
+        ),
     )
 
 

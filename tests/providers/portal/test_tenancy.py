@@ -14,6 +14,8 @@ from providers.models import (
     Listing,
     ListingPhoto,
     ListingUnit,
+    OctoConnection,
+    OctoProductLink,
     PriceSchedule,
     Slot,
 )
@@ -41,6 +43,8 @@ CASES = [
     ("booking-action", "/provider/bookings/{booking}/redeemed/", None),
     ("booking-action", "/provider/bookings/{booking}/no-show/", None),
     ("booking-action", "/provider/bookings/{booking}/accept/", None),
+    ("octo-detail", "/provider/octo/{octo}/", "octo_link"),
+    ("octo-detail", "/provider/octo/{octo}/", "octo_sync"),
 ]
 
 
@@ -52,6 +56,10 @@ def _post_data(kind: str | None) -> dict:
         return {"image": SimpleUploadedFile("x.png", image, "image/png")}
     if kind == "slot":
         return {"date": "2027-03-10", "capacity": "0", "action": "save"}
+    if kind == "octo_link":
+        return {"listing": "1", "product": "p1|DEFAULT"}
+    if kind == "octo_sync":
+        return {"action": "sync"}
     if kind == "feed":
         return {"url": "https://evil.example/cal.ics", "name": "Evil"}
     return {"next": "/provider/"}
@@ -69,6 +77,8 @@ def everything() -> dict[str, list]:
         "bookings": list(Booking.objects.values()),
         "photos": list(ListingPhoto.objects.values()),
         "feeds": list(CalendarFeed.objects.values()),
+        "octo": list(OctoConnection.objects.values()),
+        "octo_links": list(OctoProductLink.objects.values()),
     }
 
 
@@ -96,6 +106,7 @@ def test_other_providers_objects_are_404_and_unchanged(
         booking=tenant_b.booking.uuid,
         pending=tenant_b.pending.uuid,
         a_listing=tenant_a.listing.pk,
+        octo=tenant_b.octo.pk,
     )
     client = f.logged_in(tenant_a.user)
     before = everything()
@@ -108,6 +119,7 @@ def test_other_providers_objects_are_404_and_unchanged(
     assert tenant_b.listing.title_en not in body
     assert tenant_b.booking.lead_name not in body
     assert str(tenant_b.booking.uuid) not in body
+    assert tenant_b.octo.name not in body
     assert everything() == before
     assert not mailoutbox
 

@@ -1,0 +1,357 @@
+"""Holds and bookings: quotes, holds, confirmation, provider answers, cancellation.
+
+Never oversell: a hold is one conditional UPDATE on the slot row
+(``capacity >= held + booked + blocked + persons``), correct on SQLite and PostgreSQL
+alike, with the database constraint ``held + booked <= capacity`` behind it. Moving
+persons between ``held`` and ``booked`` is also conditional, and every booking state
+change first locks the booking row so two requests cannot both act on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from providers import notifications
+from providers.models import (
+    Booking,
+    Listing,
+    Provider,
+    Slot,
+)
+from providers.selectors import slot_keys, slot_starts_at, unit_price
+from providers.services.availability import slot_get_or_create
+from tourism.exceptions import BookingExpired, BookingStateError, BookingUnavailable
+
+DEFAULT_HOLD_MINUTES = 30
+MAX_HOLD_MINUTES = 24 * 60
+
+
+# --- Prices -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Quote:
+    total_minor: int
+    currency: str
+    persons: int
+    lines: tuple[tuple[str, int, int], ...]  # (unit code, quantity, unit price)
+
+
+def price_quote(*, listing: Listing, day: dt.date, units: dict[str, int]) -> Quote:
+    """Price ``units`` ({code: quantity}) on ``day``; errors name the unit at fault."""
+    by_code = {u.code: u for u in listing.units.all()}
+    if not units or not isinstance(units, dict):
+        raise ValidationError({"units": _("Choose at least one traveller.")})
+    lines, persons, total = [], 0, 0
+    for code, quantity in units.items():
+        unit = by_code.get(code)
+        if unit is None:
+            raise ValidationError(
+                {
+                    "units": _("Unknown unit '%(code)s' for this listing.")
+                    % {"code": code}
+                }
+            )
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            raise ValidationError(
+                {
+                    "units": _("Quantity of '%(code)s' must be a whole number ≥ 0.")
+                    % {"code": code}
+                }
+            )
+        if quantity == 0:
+            continue
+        price = unit_price(unit, day)
+        lines.append((code, quantity, price))
+        total += quantity * price
+        if unit.occupies_capacity:
+            persons += quantity
+    if persons == 0:
+        raise ValidationError({"units": _("Choose at least one traveller.")})
+    if persons < listing.min_party:
+        raise ValidationError(
+            {
+                "units": _("This needs at least %(n)s persons.")
+                % {"n": listing.min_party}
+            }
+        )
+    if listing.max_party and persons > listing.max_party:
+        raise ValidationError(
+            {"units": _("This takes at most %(n)s persons.") % {"n": listing.max_party}}
+        )
+    return Quote(
+        total_minor=total,
+        currency=listing.currency,
+        persons=persons,
+        lines=tuple(lines),
+    )
+
+
+# --- Holds and bookings ----------------------------------------------------------
+
+
+def _take_hold(slot: Slot, persons: int) -> bool:
+    """Atomically add ``persons`` to ``held`` if they fit; False when they do not."""
+    return bool(
+        Slot.objects.filter(
+            pk=slot.pk,
+            closed=False,
+            capacity__gte=F("held") + F("booked") + F("blocked") + persons,
+        ).update(held=F("held") + persons, updated_at=timezone.now())
+    )
+
+
+def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
+    updated = Slot.objects.filter(
+        pk=slot_id, held__gte=held, booked__gte=booked
+    ).update(
+        held=F("held") - held, booked=F("booked") - booked, updated_at=timezone.now()
+    )
+    if not updated:  # would mean our own bookkeeping is wrong: never hide it
+        raise BookingStateError(_("Slot counters do not match the booking."))
+
+
+def _held_to_booked(booking: Booking) -> None:
+    """One conditional UPDATE: the persons move from held to booked together."""
+    updated = Slot.objects.filter(pk=booking.slot_id, held__gte=booking.persons).update(
+        held=F("held") - booking.persons,
+        booked=F("booked") + booking.persons,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise BookingStateError(_("Slot counters do not match the booking."))
+
+
+def booking_hold(
+    *,
+    listing: Listing,
+    day: dt.date,
+    start_time: dt.time | None,
+    units: dict[str, int],
+    channel: str,
+    hold_minutes: int = DEFAULT_HOLD_MINUTES,
+    lead_name: str = "",
+    lead_email: str = "",
+    lead_phone: str = "",
+    notes: str = "",
+    reseller_reference: str = "",
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Hold places on one slot until ``expires_at``; BookingUnavailable if they do not
+    fit (sold out, closed, blocked, past the booking cut-off, not offered that day)."""
+    now = now or timezone.now()
+    if not 1 <= hold_minutes <= MAX_HOLD_MINUTES:
+        raise ValidationError(
+            {
+                "hold_minutes": _("Hold between 1 and %(max)s minutes.")
+                % {"max": MAX_HOLD_MINUTES}
+            }
+        )
+    if not listing.is_active or listing.provider.status != Provider.Status.APPROVED:
+        raise BookingUnavailable(_("This listing is not bookable."), field="listing")
+    if start_time not in slot_keys(listing, day):
+        raise BookingUnavailable(
+            _("Not offered on %(day)s at that time.") % {"day": day.isoformat()},
+            field="start_time" if start_time else "date",
+        )
+    starts = slot_starts_at(listing=listing, day=day, start_time=start_time)
+    if starts - now < dt.timedelta(hours=listing.booking_cutoff_hours):
+        raise BookingUnavailable(
+            _("Bookings close %(hours)s hours before the start.")
+            % {"hours": listing.booking_cutoff_hours},
+            field="date",
+        )
+    quote = price_quote(listing=listing, day=day, units=units)
+    with transaction.atomic():
+        slot = slot_get_or_create(listing=listing, day=day, start_time=start_time)
+        if not _take_hold(slot, quote.persons):
+            slot.refresh_from_db()
+            raise BookingUnavailable(
+                _("Only %(free)s places left for %(persons)s persons.")
+                % {"free": slot.free, "persons": quote.persons},
+                field="units",
+            )
+        return Booking.objects.create(
+            provider_id=listing.provider_id,
+            listing=listing,
+            slot=slot,
+            status=Booking.Status.ON_HOLD,
+            channel=channel,
+            units={code: qty for code, qty, _price in quote.lines},
+            persons=quote.persons,
+            total_minor=quote.total_minor,
+            currency=quote.currency,
+            lead_name=lead_name,
+            lead_email=lead_email,
+            lead_phone=lead_phone,
+            notes=notes,
+            reseller_reference=reseller_reference,
+            expires_at=now + dt.timedelta(minutes=hold_minutes),
+        )
+
+
+def _locked(booking: Booking) -> Booking:
+    return (
+        Booking.objects.select_for_update().select_related("listing").get(pk=booking.pk)
+    )
+
+
+def _expire(booking: Booking, now: dt.datetime) -> None:
+    _release(booking.slot_id, held=booking.persons)
+    booking.status = Booking.Status.EXPIRED
+    booking.cancelled_at = now
+    booking.save(update_fields=["status", "cancelled_at"])
+
+
+def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """Confirm a hold: instant listings become CONFIRMED, on-request ones PENDING until
+    the provider answers. An expired hold is released (committed) and refused."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING):
+            return booking  # confirming twice is harmless
+        if booking.status != Booking.Status.ON_HOLD:
+            raise BookingStateError(
+                _("A %(status)s booking cannot be confirmed.")
+                % {"status": booking.get_status_display()}
+            )
+        expired_at = booking.expires_at
+        if expired_at is None or expired_at > now:
+            return _confirm_hold(booking, now)
+        _expire(booking, now)
+    # Raised after the commit, so the release of the expired hold is kept.
+    raise BookingExpired(
+        _("The hold expired at %(at)s.") % {"at": expired_at.isoformat()}
+    )
+
+
+def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
+    if booking.listing.confirmation == Listing.Confirmation.ON_REQUEST:
+        booking.status = Booking.Status.PENDING
+        booking.expires_at = None
+        booking.save(update_fields=["status", "expires_at"])
+        _notify_after_commit(notifications.booking_needs_answer, booking_id=booking.pk)
+        return booking
+    _held_to_booked(booking)
+    booking.status = Booking.Status.CONFIRMED
+    booking.confirmed_at = now
+    booking.expires_at = None
+    booking.save(update_fields=["status", "confirmed_at", "expires_at"])
+    _notify_after_commit(notifications.booking_confirmed, booking_id=booking.pk)
+    return booking
+
+
+@transaction.atomic
+def booking_accept(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """The provider accepts an on-request booking."""
+    booking = _locked(booking)
+    if booking.status != Booking.Status.PENDING:
+        raise BookingStateError(_("Only bookings waiting for you can be accepted."))
+    _held_to_booked(booking)
+    booking.status = Booking.Status.CONFIRMED
+    booking.confirmed_at = now or timezone.now()
+    booking.save(update_fields=["status", "confirmed_at"])
+    _notify_after_commit(notifications.booking_accepted, booking_id=booking.pk)
+    return booking
+
+
+@transaction.atomic
+def booking_decline(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """The provider declines an on-request booking: its places are released."""
+    booking = _locked(booking)
+    if booking.status != Booking.Status.PENDING:
+        raise BookingStateError(_("Only bookings waiting for you can be declined."))
+    _release(booking.slot_id, held=booking.persons)
+    booking.status = Booking.Status.DECLINED
+    booking.cancelled_at = now or timezone.now()
+    booking.save(update_fields=["status", "cancelled_at"])
+    _notify_after_commit(notifications.booking_declined, booking_id=booking.pk)
+    return booking
+
+
+def cancellation_refund(*, booking: Booking, now: dt.datetime) -> int:
+    """Full refund before the listing's cut-off, its refund percentage after."""
+    listing = booking.listing
+    starts = slot_starts_at(
+        listing=listing, day=booking.slot.date, start_time=booking.slot.start_time
+    )
+    if starts - now >= dt.timedelta(hours=listing.cancellation_cutoff_hours):
+        return booking.total_minor
+    return booking.total_minor * listing.cancellation_refund_percent // 100
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """Cancel under the listing's policy and release the places."""
+    now = now or timezone.now()
+    booking = _locked(booking)
+    if booking.status in Booking.HOLDING:
+        _release(booking.slot_id, held=booking.persons)
+        booking.refund_minor = booking.total_minor
+    elif booking.status == Booking.Status.CONFIRMED:
+        _release(booking.slot_id, booked=booking.persons)
+        booking.refund_minor = cancellation_refund(booking=booking, now=now)
+    elif booking.status == Booking.Status.CANCELLED:
+        return booking
+    else:
+        raise BookingStateError(
+            _("A %(status)s booking cannot be cancelled.")
+            % {"status": booking.get_status_display()}
+        )
+    if booking.status != Booking.Status.ON_HOLD:  # the provider saw it: tell them
+        _notify_after_commit(notifications.booking_cancelled, booking_id=booking.pk)
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.save(update_fields=["status", "cancelled_at", "refund_minor"])
+    return booking
+
+
+@transaction.atomic
+def booking_mark_attendance(
+    *, booking: Booking, showed_up: bool, now: dt.datetime | None = None
+) -> Booking:
+    """The provider marks a confirmed booking redeemed or a no-show."""
+    booking = _locked(booking)
+    if booking.status not in (
+        Booking.Status.CONFIRMED,
+        Booking.Status.REDEEMED,
+        Booking.Status.NO_SHOW,
+    ):
+        raise BookingStateError(_("Only confirmed bookings can be marked."))
+    booking.status = Booking.Status.REDEEMED if showed_up else Booking.Status.NO_SHOW
+    booking.redeemed_at = (now or timezone.now()) if showed_up else None
+    booking.save(update_fields=["status", "redeemed_at"])
+    return booking
+
+
+def booking_expire_holds(*, now: dt.datetime | None = None) -> int:
+    """Release every hold past its expiry (the periodic sweep); returns how many."""
+    now = now or timezone.now()
+    expired = 0
+    due = Booking.objects.filter(status=Booking.Status.ON_HOLD, expires_at__lte=now)
+    for booking_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            booking = Booking.objects.select_for_update().get(pk=booking_id)
+            if booking.status == Booking.Status.ON_HOLD and booking.expires_at <= now:
+                _expire(booking, now)
+                expired += 1
+    return expired
+
+
+def _notify_after_commit(notify: Callable[..., object], **ids: int) -> None:
+    """Send an email once the transaction commits; a mail failure is only logged."""
+
+    def send() -> None:
+        notify(**ids)
+
+    send.__qualname__ = getattr(notify, "__qualname__", "notify")
+    transaction.on_commit(send, robust=True)
