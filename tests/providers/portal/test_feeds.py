@@ -20,8 +20,8 @@ def setup(small_catalogue):
 
 
 def test_feeds_page_shows_sync_status_and_export_url(setup):
-    """Each feed shows its last success, last error and next run; the listing's
-    export address is shown in full."""
+    """Each feed shows its last success, last error and next run in the provider's
+    local time with its offset; the listing's export address is shown in full."""
     listing, client = setup
     f.make_feed(
         listing,
@@ -32,7 +32,8 @@ def test_feeds_page_shows_sync_status_and_export_url(setup):
     )
     html = client.get(f"/provider/listings/{listing.pk}/feeds/").content.decode()
     assert "Booking.com" in html
-    assert "2027-01-02 03:04" in html and "2027-01-02 04:00" in html
+    assert listing.provider.country.timezone == "America/Lima"
+    assert "2027-01-01 22:04 (-0500)" in html and "2027-01-01 23:00 (-0500)" in html
     assert "Timed out after 20 s" in html
     assert f"http://testserver/providers/ical/{listing.ical_token}.ics" in html
 
