@@ -132,6 +132,14 @@ def octo_product_link(
         raise ApplicationError(
             _("This listing belongs to another provider."), field="listing"
         )
+    if listing.feeds.filter(is_active=True).exists():
+        raise ApplicationError(
+            _(
+                "This listing takes its availability from calendar feeds; remove "
+                "them before linking it to a reservation system."
+            ),
+            field="listing",
+        )
     products = {p.get("id"): p for p in octo_products_fetch(connection=connection)}
     product = products.get(product_id)
     if product is None:

@@ -78,5 +78,10 @@ def slot_set(
             )
     elif changes:
         Slot.objects.filter(pk=slot.pk).update(**changes, updated_at=timezone.now())
+    if capacity is not None and listing.feeds.exists():
+        # Whole-day blocks from feeds follow the new capacity.
+        from providers.sync.services import listing_blocks_recompute
+
+        listing_blocks_recompute(listing=listing, dates=[day])
     slot.refresh_from_db()
     return slot

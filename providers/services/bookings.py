@@ -199,8 +199,11 @@ def booking_hold(
 
 
 def _locked(booking: Booking) -> Booking:
+    # of=("self",): lock the booking row only, not the joined listing row.
     return (
-        Booking.objects.select_for_update().select_related("listing").get(pk=booking.pk)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("listing")
+        .get(pk=booking.pk)
     )
 
 

@@ -117,6 +117,15 @@ def calendar_feed_create(
         raise ValidationError(
             {"blocks_units": _("Block at least one person, or leave it empty.")}
         )
+    if hasattr(listing, "octo_link"):
+        raise ValidationError(
+            {
+                "url": _(
+                    "This listing takes its availability from your reservation "
+                    "system (OCTO); remove that link before adding calendars."
+                )
+            }
+        )
     if CalendarFeed.objects.filter(listing=listing, url=url).exists():
         raise ValidationError(
             {"url": _("This calendar is already connected to the listing.")}
@@ -137,6 +146,22 @@ def calendar_feed_delete(*, feed: CalendarFeed, now: dt.datetime | None = None) 
         dates = set(feed.blocks.values_list("date", flat=True))
         feed.delete()
         _recompute(listing=listing, dates=dates, feed=None, feed_dates=set(), now=now)
+
+
+def listing_blocks_recompute(
+    *, listing: Listing, dates: Iterable[dt.date], now: dt.datetime | None = None
+) -> None:
+    """Bring ``Slot.blocked`` on ``dates`` back in line with the listing's feeds (after
+    a capacity change, for instance: a whole-day block follows the new capacity)."""
+    with transaction.atomic():
+        locked = _lock_listing(listing.pk)
+        _recompute(
+            listing=locked,
+            dates=dates,
+            feed=None,
+            feed_dates=set(),
+            now=now or timezone.now(),
+        )
 
 
 def calendar_feed_list_for_provider(*, provider: Provider) -> QuerySet[CalendarFeed]:
@@ -223,10 +248,19 @@ def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
     )
     if feed is None or not feed.is_active:
         return SyncResult(feed_id, SyncStatus.SKIPPED, _("Skipped: feed not active."))
+    zone = feed.listing.place.zone
+    first, last = horizon(zone=zone, now=now)
+    # The horizon rolls forward every day: the first sync of a local day fetches and
+    # parses in full, so dates entering the horizon get their blocks even when the
+    # feed's body has not changed since.
+    same_day = (
+        feed.last_success_at is not None
+        and feed.last_success_at.astimezone(zone).date() == now.astimezone(zone).date()
+    )
     headers = {}
-    if feed.etag:
+    if same_day and feed.etag:
         headers["If-None-Match"] = feed.etag
-    if feed.last_modified:
+    if same_day and feed.last_modified:
         headers["If-Modified-Since"] = feed.last_modified
     try:
         timeout = float(settings.ICAL_FETCH_TIMEOUT_SECONDS)
@@ -252,11 +286,10 @@ def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
         "etag": _header(response.headers.get("etag"), 200),
         "last_modified": _header(response.headers.get("last-modified"), 100),
     }
-    digest = content_hash(response.content)
+    digest = content_hash(response.content + first.isoformat().encode())
     if digest == feed.content_hash:
         _succeed(feed, now, **validators)
         return SyncResult(feed_id, SyncStatus.UNCHANGED)
-    first, last = horizon(zone=feed.listing.place.zone, now=now)
     try:
         parsed = parse_feed(
             response.content, zone=feed.listing.place.zone, first=first, last=last

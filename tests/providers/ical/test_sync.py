@@ -17,6 +17,7 @@ from providers.sync.services import (
     calendar_feed_delete,
     calendar_feed_list_for_provider,
     calendar_feed_sync,
+    horizon,
 )
 from tests.providers.ical.conftest import NOW, ics, make_ics
 from tests.support.http import Route
@@ -27,6 +28,12 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 NIGHTS = [D(2026, 12, 1), D(2026, 12, 2), D(2026, 12, 3)]
 LATER = NOW + dt.timedelta(hours=1)
+
+
+def body_hash(name, listing, now=NOW):
+    """The stored content hash: the body plus the first date of the horizon."""
+    first, _last = horizon(zone=listing.place.zone, now=now)
+    return content_hash(ics(name) + first.isoformat().encode())
 
 
 def sync(feed, now=NOW):
@@ -65,7 +72,7 @@ def test_airbnb_reservation_blocks_its_nights(stay, make_feed):
     feed.refresh_from_db()
     assert feed.last_success_at == NOW and feed.last_event_count == 2
     assert feed.next_run_at == NOW + dt.timedelta(minutes=15)
-    assert feed.content_hash == content_hash(ics("airbnb_3_nights.ics"))
+    assert feed.content_hash == body_hash("airbnb_3_nights.ics", feed.listing)
 
 
 def test_timed_and_zoned_events_block_lima_dates(stay, make_feed):
@@ -240,7 +247,7 @@ def assert_kept_and_backed_off(feed, stay, result, match):
     assert feed.consecutive_failures == 1
     assert feed.next_run_at == LATER + dt.timedelta(minutes=30)
     assert feed.last_success_at == NOW
-    assert feed.content_hash == content_hash(ics("airbnb_3_nights.ics"))
+    assert feed.content_hash == body_hash("airbnb_3_nights.ics", feed.listing)
 
 
 def test_malformed_feed_keeps_last_state(synced, stay, feed_server):
@@ -483,3 +490,67 @@ def test_portal_lists_feed_status_per_provider(synced, stay, provider, feed_serv
     assert row.pk == synced.pk and row.open_conflicts == 0
     assert (row.last_success_at, row.last_error_at) == (NOW, LATER)
     assert "HTTP 500" in row.last_error and row.next_run_at > LATER
+
+
+def test_whole_day_block_follows_a_capacity_change(small_catalogue):
+    """Raising capacity on a date an external calendar takes keeps it fully blocked."""
+    from providers import services
+    from providers.models import CalendarFeed, ExternalBlock, Slot
+    from providers.sync.services import listing_blocks_recompute
+    from tests.providers.factories import make_listing, make_provider
+
+    listing = make_listing(make_provider(), default_capacity=6)
+    feed = CalendarFeed.objects.create(
+        listing=listing, url="https://93.184.216.34/c.ics"
+    )
+    day = dt.date(2027, 3, 10)
+    ExternalBlock.objects.create(feed=feed, date=day, uid="a")
+    listing_blocks_recompute(listing=listing, dates=[day])
+    assert Slot.objects.get(listing=listing, date=day).free == 0
+    services.slot_set(listing=listing, day=day, capacity=8)
+    slot = Slot.objects.get(listing=listing, date=day)
+    assert (slot.capacity, slot.blocked, slot.free) == (8, 8, 0)
+
+
+def test_one_source_of_external_blocks_per_listing(small_catalogue, settings):
+    """A listing linked to an OCTO system takes no feeds, and the reverse."""
+    from providers import octo_pull
+    from providers.models import OctoConnection, OctoProductLink
+    from tests.providers.factories import make_listing, make_provider
+    from tourism.exceptions import ApplicationError
+
+    provider = make_provider()
+    linked, with_feed = make_listing(provider), make_listing(provider)
+    connection = OctoConnection.objects.create(
+        provider=provider, name="x", base_url="https://93.184.216.34", api_key="k"
+    )
+    OctoProductLink.objects.create(
+        connection=connection, listing=linked, product_id="p"
+    )
+    with pytest.raises(ValidationError) as exc:
+        calendar_feed_create(listing=linked, url="https://93.184.216.34/a.ics")
+    assert "url" in exc.value.message_dict
+    calendar_feed_create(listing=with_feed, url="https://93.184.216.34/b.ics")
+    with pytest.raises(ApplicationError) as err:
+        octo_pull.octo_product_link(
+            connection=connection, listing=with_feed, product_id="p"
+        )
+    assert err.value.field == "listing"
+
+
+def test_first_sync_of_a_new_day_fetches_in_full(stay, make_feed, feed_server):
+    """The horizon rolls daily: the next day's first sync sends no conditional
+    headers and re-parses the same body, so dates entering the horizon are read."""
+    headers = {"ETag": '"v1"'}
+    feed = make_feed(stay, ics("airbnb_3_nights.ics"), headers=headers)
+    sync(feed)
+    next_day = NOW + dt.timedelta(days=1)
+    result = sync(feed, now=next_day)
+    assert "if-none-match" not in feed_server.requests[-1]
+    assert result.status == SyncStatus.SYNCED
+    feed.refresh_from_db()
+    assert feed.content_hash == body_hash("airbnb_3_nights.ics", stay, now=next_day)
+    assert sync(feed, now=next_day + dt.timedelta(hours=1)).status in (
+        SyncStatus.NOT_MODIFIED,
+        SyncStatus.UNCHANGED,
+    )
