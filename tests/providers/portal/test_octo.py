@@ -17,6 +17,7 @@ def _allow_loopback(settings):
 def test_connect_read_products_and_link(tenant_a, django_capture_on_commit_callbacks):
     """Connecting reads the products (task runs eagerly); linking pulls availability."""
     client = f.logged_in(tenant_a.user)
+    listing = f.make_listing(tenant_a.provider)  # no calendar feeds: OCTO can feed it
     with fake_octo_supplier() as supplier:
         supplier.products = {"stay-1": ["DEFAULT"]}
         with django_capture_on_commit_callbacks(execute=True):
@@ -29,14 +30,14 @@ def test_connect_read_products_and_link(tenant_a, django_capture_on_commit_callb
         assert connection.provider == tenant_a.provider
         assert [p["id"] for p in connection.products] == ["stay-1"]
         page = client.get(response["Location"]).content.decode()
-        assert "stay-1" in page and tenant_a.listing.title in page
+        assert "stay-1" in page and listing.title in page
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 response["Location"],
-                {"listing": tenant_a.listing.pk, "product": "stay-1|DEFAULT"},
+                {"listing": listing.pk, "product": "stay-1|DEFAULT"},
             )
         assert response.status_code == 302
-        link = OctoProductLink.objects.get(listing=tenant_a.listing)
+        link = OctoProductLink.objects.get(listing=listing)
         assert (link.product_id, link.option_id) == ("stay-1", "DEFAULT")
         assert any(r[1] == "/availability/calendar" for r in supplier.requests)
 
@@ -62,4 +63,17 @@ def test_cannot_link_another_providers_listing(tenant_a, tenant_b):
         {"listing": tenant_b.listing.pk, "product": "p1|DEFAULT"},
     )
     assert response.status_code == 400
+    assert not OctoProductLink.objects.exists()
+
+
+def test_listing_with_feeds_cannot_be_linked(tenant_a, settings):
+    """A listing fed by iCal calendars is refused with the reason, nothing linked."""
+    client = f.logged_in(tenant_a.user)
+    assert tenant_a.listing.feeds.exists()
+    response = client.post(
+        f"/provider/octo/{tenant_a.octo.pk}/",
+        {"listing": tenant_a.listing.pk, "product": "p1|DEFAULT"},
+    )
+    assert response.status_code == 400
+    assert "calendar feeds" in response.content.decode()
     assert not OctoProductLink.objects.exists()
