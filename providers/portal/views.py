@@ -37,7 +37,7 @@ from django.views.decorators.cache import never_cache
 from providers import octo_pull, selectors, services
 from providers.models import Booking, Listing, Provider
 from providers.portal import forms
-from providers.sync.services import calendar_feed_create
+from providers.sync.services import calendar_feed_create, listing_ical_token_rotate
 from providers.tasks import octo_connection_sync_task
 from tourism.exceptions import ApplicationError
 from tourism.net import FetchError
@@ -392,6 +392,12 @@ def calendar(request: HttpRequest, provider: Provider, listing_id: int) -> HttpR
 @provider_required
 def feeds(request: HttpRequest, provider: Provider, listing_id: int) -> HttpResponse:
     listing = _listing_or_404(provider, listing_id)
+    if request.method == "POST" and request.POST.get("action") == "rotate":
+        listing_ical_token_rotate(listing=listing)
+        messages.success(
+            request, _("New export address made: the old one no longer works.")
+        )
+        return redirect("portal:feeds", listing_id=listing.pk)
     form = forms.FeedForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -67,3 +67,19 @@ def test_refused_feed_addresses_are_field_errors(setup, url):
     assert response.status_code == 200
     assert response.context["form"].errors["url"]
     assert not CalendarFeed.objects.exists()
+
+
+def test_provider_can_rotate_the_export_address(setup):
+    """Rotating gives a new secret URL; the old one stops working."""
+    listing, client = setup
+    old = listing.ical_token
+    assert client.get(f"/providers/ical/{old}.ics").status_code == 200
+    response = client.post(
+        f"/provider/listings/{listing.pk}/feeds/", {"action": "rotate"}
+    )
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.ical_token != old
+    assert client.get(f"/providers/ical/{old}.ics").status_code == 404
+    page = client.get(f"/provider/listings/{listing.pk}/feeds/").content.decode()
+    assert listing.ical_token in page

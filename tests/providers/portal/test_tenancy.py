@@ -37,6 +37,7 @@ CASES = [
     ("calendar", "/provider/listings/{listing}/calendar/?month=2027-03", "slot"),
     ("calendar", "/provider/listings/{transport}/calendar/", "slot"),
     ("feeds", "/provider/listings/{listing}/feeds/", "feed"),
+    ("feeds", "/provider/listings/{listing}/feeds/", "rotate"),
     ("booking-detail", "/provider/bookings/{booking}/", None),
     ("booking-action", "/provider/bookings/{pending}/accept/", None),
     ("booking-action", "/provider/bookings/{pending}/decline/", None),
@@ -58,6 +59,8 @@ def _post_data(kind: str | None) -> dict:
         return {"date": "2027-03-10", "capacity": "0", "action": "save"}
     if kind == "octo_link":
         return {"listing": "1", "product": "p1|DEFAULT"}
+    if kind == "rotate":
+        return {"action": "rotate"}
     if kind == "octo_sync":
         return {"action": "sync"}
     if kind == "feed":
