@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalogue import selectors
-from catalogue.models import CURRENCY_EXPONENT, Crossing, CrossingHours, Place, RouteLeg
+from catalogue.models import Crossing, CrossingHours, Place, RouteLeg, minor_to_decimal
 
 # Dates the service reasons about; far outside this a timetable means nothing and
 # datetime arithmetic would overflow.
@@ -30,10 +29,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 def money(amount_minor: int, currency: str) -> dict[str, Any]:
-    exponent = CURRENCY_EXPONENT[currency]
-    amount = (Decimal(amount_minor) / (10**exponent)).quantize(
-        Decimal(1).scaleb(-exponent)
-    )
+    amount = minor_to_decimal(amount_minor, currency)
     return {"amount": str(amount), "currency": currency, "amount_minor": amount_minor}
 
 

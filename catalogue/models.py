@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -36,6 +37,14 @@ class Currency(models.TextChoices):
 
 # Minor units per currency (ISO 4217 exponent): all three use cents / céntimos.
 CURRENCY_EXPONENT = {Currency.PEN: 2, Currency.BOB: 2, Currency.USD: 2}
+
+
+def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
+    """``1550, "PEN"`` → ``Decimal("15.50")``."""
+    exponent = CURRENCY_EXPONENT[currency]
+    return (Decimal(amount_minor) / (10**exponent)).quantize(
+        Decimal(1).scaleb(-exponent)
+    )
 
 
 class Fact(models.Model):
@@ -408,19 +417,7 @@ class Departure(Fact):
             return False
         if self.valid_until and day > self.valid_until:
             return False
-        if self.season_start and self.season_end:
-            start, end = (
-                parse_month_day(self.season_start),
-                parse_month_day(self.season_end),
-            )
-            if start is None or end is None:
-                return False
-            key = (day.month, day.day)
-            in_season = (
-                start <= key <= end if start <= end else key >= start or key <= end
-            )
-            if not in_season:
-                return False
+        return in_annual_season(day, self.season_start, self.season_end)
         return True
 
     def local_times(self) -> list[dt.time]:
@@ -434,6 +431,19 @@ class Departure(Fact):
             times.append(dt.time(minute // 60, minute % 60))
             minute += self.every_min
         return times
+
+
+def in_annual_season(day: dt.date, start: str, end: str) -> bool:
+    """Whether ``day`` falls in the yearly season ``start``..``end`` (MM-DD, both
+    included, may wrap New Year). No season (both empty) means all year; a malformed
+    one means never."""
+    if not start and not end:
+        return True
+    first, last = parse_month_day(start), parse_month_day(end)
+    if first is None or last is None:
+        return False
+    key = (day.month, day.day)
+    return first <= key <= last if first <= last else key >= first or key <= last
 
 
 def parse_month_day(value: str) -> tuple[int, int] | None:

@@ -28,6 +28,7 @@ from catalogue.models import (
     Departure,
     Place,
     RouteLeg,
+    in_annual_season,
     localized,
 )
 
@@ -298,20 +299,9 @@ class Listing(models.Model):
         return self.kind == self.Kind.TRANSPORT or bool(self.start_times)
 
     def operates_on(self, day: dt.date) -> bool:
-        from catalogue.models import parse_month_day
-
         if self.days and WEEKDAYS[day.weekday()] not in self.days:
             return False
-        if self.season_start and self.season_end:
-            start, end = (
-                parse_month_day(self.season_start),
-                parse_month_day(self.season_end),
-            )
-            if start is None or end is None:
-                return False
-            key = (day.month, day.day)
-            return start <= key <= end if start <= end else key >= start or key <= end
-        return True
+        return in_annual_season(day, self.season_start, self.season_end)
 
 
 class ListingUnit(models.Model):

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from catalogue.models import CURRENCY_EXPONENT
+from catalogue.models import minor_to_decimal
 from providers.models import (
     Booking,
     CalendarFeed,
@@ -191,10 +191,7 @@ def manifest_for_day(*, provider: Provider, day: dt.date) -> list[Booking]:
 
 def format_minor(minor: int, currency: str) -> str:
     """``1550, "PEN"`` → ``"15.50 PEN"``."""
-    exponent = CURRENCY_EXPONENT.get(currency, 2)
-    whole, fraction = divmod(minor, 10**exponent)
-    amount = f"{whole}.{fraction:0{exponent}d}" if exponent else str(whole)
-    return f"{amount} {currency}"
+    return f"{minor_to_decimal(minor, currency)} {currency}"
 
 
 @dataclass(frozen=True)
