@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,8 +78,11 @@ def _test_settings(
     eager = "integration" not in request.keywords
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = eager
+    translation.activate(settings.LANGUAGE_CODE)
     yield
     app.conf.task_always_eager = previous
+    # LocaleMiddleware leaves the last request's language active in the thread.
+    translation.deactivate()
 
 
 def _test_database_url() -> str:
