@@ -13,6 +13,7 @@ from catalogue.models import (
     Crossing,
     CrossingHours,
     Departure,
+    ExchangeRate,
     Place,
     RouteLeg,
 )
@@ -24,6 +25,16 @@ FACT_FIELDS = ("source", "verified", "note")
 class CountryAdmin(admin.ModelAdmin):
     list_display = ("code", "name_en", "name_es", "currency", "timezone", "verified")
     search_fields = ("code", "name_en", "name_es")
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """A new rate is a new row (history); the latest set_on is the current rate."""
+
+    list_display = ("currency", "per_usd", "set_on", "verified")
+    list_filter = ("currency",)
+    ordering = ("-set_on",)
+    readonly_fields = ("created_at",)
 
 
 @admin.register(Place)

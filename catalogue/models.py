@@ -99,6 +99,50 @@ class Country(Fact):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+class ExchangeRate(Fact):
+    """Units of ``currency`` that one US dollar buys, as set by staff on ``set_on``.
+
+    Rows are history: a new rate is a new row, and the current rate of a currency is
+    its row with the latest ``set_on`` (then the latest id). USD is the base and has
+    no row; see ``catalogue.selectors.exchange_rates_current``.
+    """
+
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        choices=[(c.value, c.label) for c in Currency if c != Currency.USD],
+    )
+    per_usd = models.DecimalField(
+        _("units per US dollar"),
+        max_digits=12,
+        decimal_places=6,
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text=_("How many units of the currency one US dollar buys, e.g. 6.96"),
+    )
+    set_on = models.DateField(
+        _("set on"),
+        help_text=_("The date the rate was set; the latest date is the current rate"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-set_on", "-id"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(per_usd__gt=0), name="exchange_rate_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(currency=Currency.USD), name="exchange_rate_not_usd"
+            ),
+        ]
+        indexes = [models.Index(fields=["currency", "set_on"])]
+
+    def __str__(self) -> str:
+        return f"1 USD = {self.per_usd} {self.currency} ({self.set_on:%Y-%m-%d})"
+
+
 class Place(Fact):
     class Kind(models.TextChoices):
         CITY = "city", _("City")

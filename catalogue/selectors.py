@@ -11,11 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal, Inexact, localcontext
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from catalogue.models import Crossing, CrossingHours, Departure, Place, RouteLeg
+from catalogue.models import (
+    CURRENCY_EXPONENT,
+    Crossing,
+    CrossingHours,
+    Currency,
+    Departure,
+    ExchangeRate,
+    Place,
+    RouteLeg,
+)
 from tourism.exceptions import NotFoundError
 
 UTC = dt.UTC
@@ -244,3 +254,84 @@ def departure_list_on(
         for occurrence in departure_occurrences(departure=departure, day=day)
     ]
     return sorted(occurrences, key=lambda o: (o.depart_at, o.departure.code))
+
+
+class MissingRateError(ValueError):
+    """No exchange rate (or no known minor unit) for ``currency``."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        super().__init__(f"No exchange rate for currency {currency!r}.")
+
+
+@dataclass(frozen=True)
+class RateTable:
+    """Units of each currency per 1 USD, and the date each rate was set.
+
+    ``per_usd`` always holds ``"USD": Decimal(1)``; ``set_on`` has no USD entry.
+    """
+
+    per_usd: dict[str, Decimal]
+    set_on: dict[str, dt.date] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        rates = {str(code): Decimal(str(rate)) for code, rate in self.per_usd.items()}
+        if rates.setdefault(Currency.USD.value, Decimal(1)) != 1:
+            raise ValueError("USD is the base currency: its rate must be 1.")
+        for code, rate in rates.items():
+            if not rate > 0:
+                raise ValueError(f"The rate of {code} must be positive, not {rate}.")
+        object.__setattr__(self, "per_usd", rates)
+
+    def _rate_and_exponent(self, currency: str) -> tuple[Decimal, int]:
+        rate, exponent = self.per_usd.get(currency), CURRENCY_EXPONENT.get(currency)
+        if rate is None or exponent is None:
+            raise MissingRateError(currency)
+        return rate, exponent
+
+    def convert_minor(
+        self, amount_minor: int, from_currency: str, to_currency: str
+    ) -> int:
+        """Convert integer minor units through USD, rounding half up (away from zero)
+        to the target's minor unit: ``696, "BOB", "USD"`` → ``100`` at 6.96.
+
+        Computed exactly: one integer division of Decimals, so a true half is
+        always seen as a half.
+        """
+        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+            raise TypeError(f"amount_minor must be an int, not {amount_minor!r}")
+        if from_currency == to_currency:
+            return amount_minor
+        from_rate, from_exponent = self._rate_and_exponent(from_currency)
+        to_rate, to_exponent = self._rate_and_exponent(to_currency)
+        with localcontext() as ctx:
+            ctx.prec = 80
+            ctx.traps[Inexact] = True  # nothing below may round silently
+            # amount / 10**from_exp / from_rate (USD) * to_rate * 10**to_exp
+            numerator = Decimal(amount_minor) * to_rate * Decimal(10) ** to_exponent
+            denominator = from_rate * Decimal(10) ** from_exponent
+            # Decimal divmod truncates toward zero; the remainder has the
+            # numerator's sign and the denominator is positive.
+            quotient, remainder = divmod(numerator, denominator)
+            if 2 * abs(remainder) >= denominator:
+                quotient += 1 if numerator > 0 else -1
+        return int(quotient)
+
+
+def exchange_rates_current() -> RateTable:
+    """The current rate of each currency (latest ``set_on``, then latest id), in one
+    query. A currency without any row is absent, so converting it raises
+    MissingRateError."""
+    latest = (
+        ExchangeRate.objects.filter(currency=OuterRef("currency"))
+        .order_by("-set_on", "-id")
+        .values("id")[:1]
+    )
+    rows = ExchangeRate.objects.filter(id=Subquery(latest)).values_list(
+        "currency", "per_usd", "set_on"
+    )
+    per_usd: dict[str, Decimal] = {}
+    set_on: dict[str, dt.date] = {}
+    for currency, rate, day in rows:
+        per_usd[currency], set_on[currency] = rate, day
+    return RateTable(per_usd=per_usd, set_on=set_on)

@@ -21,7 +21,9 @@ from catalogue.models import (
     Country,
     Crossing,
     CrossingHours,
+    Currency,
     Departure,
+    ExchangeRate,
     Place,
     RouteLeg,
 )
@@ -157,6 +159,20 @@ def _departure_values(leg: RouteLeg, raw: dict[str, Any], where: str) -> dict[st
     }
 
 
+def _exchange_rate_values(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    currency = str(raw.get("currency", ""))
+    if currency == Currency.USD or currency not in Currency.values:
+        raise SeedError(f"{where}: currency must be one of PEN, BOB (USD is the base)")
+    set_on = raw.get("set_on")
+    try:
+        if not (isinstance(set_on, dt.date) and not isinstance(set_on, dt.datetime)):
+            set_on = dt.date.fromisoformat(str(set_on))
+        per_usd = Decimal(str(raw["per_usd"]))
+    except (ValueError, InvalidOperation) as exc:
+        raise SeedError(f"{where}: set_on must be a date, per_usd a decimal") from exc
+    return {"currency": currency, "set_on": set_on, "per_usd": per_usd}
+
+
 @transaction.atomic
 def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
     """Load the route catalogue from parsed seed data; idempotent.
@@ -177,6 +193,19 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 "timezone": raw["timezone"],
                 **_fact(raw, where),
             },
+            update=update,
+            report=report,
+            where=where,
+        )
+    for raw in data.get("exchange_rates", []):
+        where = f"exchange rate {raw.get('currency')} {raw.get('set_on')}"
+        values = _exchange_rate_values(raw, where)
+        # One row per currency and date: a re-seed finds it again; staff edits
+        # survive unless update=True, and newer rows staff add are left alone.
+        _upsert(
+            ExchangeRate,
+            {"currency": values["currency"], "set_on": values["set_on"]},
+            {"per_usd": values["per_usd"], **_fact(raw, where)},
             update=update,
             report=report,
             where=where,

@@ -7,9 +7,11 @@ import pytest
 from django.core.management import call_command
 
 from catalogue import selectors
-from catalogue.models import Crossing, Departure, Place, RouteLeg
+from catalogue.models import Crossing, Departure, ExchangeRate, Place, RouteLeg
 
 pytestmark = pytest.mark.django_db
+
+SEEDED_MODELS = (Place, Crossing, RouteLeg, Departure, ExchangeRate)
 
 REQUIRED_PLACES = {
     "cusco",
@@ -47,11 +49,11 @@ def seeded(db):
 def test_seed_route_is_idempotent(seeded):
     """Running seed_route twice changes nothing the second time."""
     assert "Route catalogue loaded." in seeded
-    counts = [m.objects.count() for m in (Place, Crossing, RouteLeg, Departure)]
+    counts = [m.objects.count() for m in SEEDED_MODELS]
     out = StringIO()
     call_command("seed_route", stdout=out)
     assert "nothing changed" in out.getvalue()
-    assert counts == [m.objects.count() for m in (Place, Crossing, RouteLeg, Departure)]
+    assert counts == [m.objects.count() for m in SEEDED_MODELS]
 
 
 def test_required_places_with_altitude_and_zone(seeded):
@@ -69,7 +71,7 @@ def test_required_places_with_altitude_and_zone(seeded):
 
 def test_every_fact_has_a_source_and_flagged_facts_are_unverified(seeded):
     """Sources are never blank; research flags become verified=False."""
-    for model in (Place, Crossing, RouteLeg, Departure):
+    for model in SEEDED_MODELS:
         assert not model.objects.filter(source="").exists(), model
     # route-facts marks Yunguyo's altitude and the train's days as unverified/old.
     assert not Place.objects.get(slug="yunguyo").verified
