@@ -2,7 +2,8 @@
 
 A team orienteering problem with time windows, generalised for itineraries:
 per-tour start/end nodes and time spans, several windows per node, asymmetric
-travel, prices with a budget, mandatory nodes and ``allowed_tours``. See
+travel, prices with a budget, mandatory nodes, ``allowed_tours`` and a per-tour
+cap on active time (``Tour.max_active_min``, the traveller's pace). See
 :mod:`itineraries.solver.datatypes` for the exact semantics and
 :mod:`itineraries.solver.solve` for the search and its determinism.
 

@@ -21,13 +21,21 @@ Semantics in short:
 * ``allowed_tours``: the tour indices on which the node may be visited (None = any).
 * ``budget_minor``: when set, the sum of ``price_minor`` over visited nodes must not
   exceed it.
+* ``max_active_min`` (pace, e.g. "at most 8 hours of activities per day"): when set
+  on tour ``k``, the sum of ``service_min`` over the nodes visited on tour ``k`` with
+  ``active=True`` must not exceed it. Travel and waiting never count, nor do
+  terminals; nodes with ``active=False`` (a transport ride, a meal) never count;
+  mandatory nodes count when they are active, so mandatory active nodes that
+  cannot share the caps of their allowed tours make the problem infeasible. A
+  node whose own active service exceeds a tour's cap is never visited on it.
 
 Modelling hints for itineraries: a day is a tour from the morning's place to the
 evening's place. A fixed transport block (a bus at 08:00) is a mandatory node with
 ``allowed_tours={day}``, a single window ``(480, 480)``, the ride as
-``service_min``, its travel column measured to the departure point and its
-travel row measured from the arrival point. Several opening periods are several
-windows. Terminals may repeat (the same hotel ends day 1 and starts day 2).
+``service_min``, ``active=False`` (the ride is not part of the day's pace), its
+travel column measured to the departure point and its travel row measured from
+the arrival point. Several opening periods are several windows. Terminals may
+repeat (the same hotel ends day 1 and starts day 2).
 """
 
 from __future__ import annotations
@@ -63,6 +71,7 @@ class Node:
     mandatory: bool = False
     allowed_tours: frozenset[int] | None = None
     name: str = ""
+    active: bool = True  # service counts towards the tours' ``max_active_min``
 
     def __post_init__(self) -> None:
         if self.service_min < 0:
@@ -88,10 +97,14 @@ class Tour:
     end: int
     earliest_departure: int
     latest_arrival: int
+    # Cap on the service time of the active nodes visited on this tour (None: none).
+    max_active_min: int | None = None
 
     def __post_init__(self) -> None:
         if self.earliest_departure > self.latest_arrival:
             raise ValueError("tour: earliest_departure after latest_arrival")
+        if self.max_active_min is not None and self.max_active_min < 0:
+            raise ValueError("tour: negative max_active_min")
 
 
 @dataclass(frozen=True, slots=True)

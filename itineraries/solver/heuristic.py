@@ -19,8 +19,12 @@ a restart from the best plan every 100 non-improving iterations; a stop after
 Extensions for the itinerary engine: per-tour start/end/times, several windows
 per node (the max-shift rule stays exact but conservative: a shift that would
 jump to a later window is rejected), asymmetric travel without the triangle
-inequality (removals are re-checked), a budget, ``allowed_tours`` and mandatory
-nodes (inserted first, never removed).
+inequality (removals are re-checked), a budget, ``allowed_tours``, mandatory
+nodes (inserted first, never removed) and per-tour caps on active time: each
+route keeps the service time of its active visits (recomputed whenever a route
+is rebuilt: insert, removal, shake, restart), and a node whose active service
+exceeds what is left of its tour's cap is not insertable there. Tours without a
+cap skip that check entirely.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class _Route:
     wait: list[int]
     max_shift: list[int]
     score: int = 0
+    active: int = 0  # service time of the active visits (only kept with caps)
 
 
 class RouteSearch:
@@ -85,6 +90,10 @@ class RouteSearch:
         self.hi = [w[-1][1] for w in self.windows]
         self.mandatory = [node.mandatory for node in nodes]
         self.budget = problem.budget_minor
+        # Per-tour caps on active time; ``active_cost`` is what a visit uses of it.
+        self.active_cost = [node.service_min if node.active else 0 for node in nodes]
+        self.caps = [tour.max_active_min for tour in problem.tours]
+        self.any_cap = any(cap is not None for cap in self.caps)
         self.reach = reach
         self.latest = [r.latest for r in reach]
         self.tours = problem.tours
@@ -97,6 +106,7 @@ class RouteSearch:
         self.np_price = np.asarray(self.price, dtype=np.int64)
         self.np_service = np.asarray(self.service, dtype=np.int64)
         self.np_lo = np.asarray(self.lo, dtype=np.int64)
+        self.np_active = np.asarray(self.active_cost, dtype=np.int64)
         self.np_latest = []
         for r in reach:
             latest = np.full(len(nodes), -_BIG, dtype=np.int64)
@@ -124,10 +134,22 @@ class RouteSearch:
                 return b
         return start
 
+    def cap_left(self, route: _Route) -> int | None:
+        """Active time still available on ``route``'s tour; None without a cap."""
+        cap = self.caps[route.k]
+        return None if cap is None else cap - route.active
+
     def make_route(self, k: int, seq: list[int]) -> _Route | None:
         """Schedule ``seq`` on tour ``k`` as early as possible; None if infeasible."""
         tour = self.tours[k]
         travel = self.travel
+        active = 0
+        if self.any_cap:
+            active_cost = self.active_cost
+            active = sum(active_cost[j] for j in seq)
+            cap = self.caps[k]
+            if cap is not None and active > cap:
+                return None
         nodes = [tour.start, *seq, tour.end]
         start = [tour.earliest_departure]
         leave = [tour.earliest_departure]
@@ -157,7 +179,7 @@ class RouteSearch:
             own = self._window_end(j, start[p]) - start[p]
             after = wait[p + 1] + max_shift[p + 1]
             max_shift[p] = own if own < after else after
-        return _Route(k, list(seq), nodes, start, leave, wait, max_shift, score)
+        return _Route(k, list(seq), nodes, start, leave, wait, max_shift, score, active)
 
     # --- insertion -------------------------------------------------------------
     def best_insertion(
@@ -180,6 +202,11 @@ class RouteSearch:
         best: tuple[float, int, int, int] | None = None
         for route in routes:
             k = route.k
+            candidates = unvisited
+            cap_left = self.cap_left(route)
+            if cap_left is not None:
+                active_cost = self.active_cost
+                candidates = [j for j in unvisited if active_cost[j] <= cap_left]
             latest = self.latest[k]
             nodes = route.nodes
             leave = route.leave
@@ -192,7 +219,7 @@ class RouteSearch:
             # the useful insertion positions of a node by bisection.
             shifted = [start[p] + max_shift[p] for p in range(len(nodes))]
             last_gap = len(nodes) - 1
-            for j in unvisited:
+            for j in candidates:
                 if j not in latest:
                     continue
                 if budget_left is not None and self.price[j] > budget_left:
@@ -281,6 +308,9 @@ class RouteSearch:
             ok = (arrival <= self.np_latest[route.k][cand][:, None]) & (
                 delta <= room[None, :]
             )
+            cap_left = self.cap_left(route)
+            if cap_left is not None:
+                ok &= (self.np_active[cand] <= cap_left)[:, None]
             if not ok.any():
                 continue
             ratio = np.where(ok, weight / np.maximum(delta, 0.5), -1.0)

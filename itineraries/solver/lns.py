@@ -6,7 +6,10 @@ orienteering problem built with the SAME model code (:func:`build_model`): one
 tour from ``u`` (leaving when ``u``'s service ends) to ``w`` (arriving no later
 than ``w``'s start plus its max shift, so the rest of the route stays feasible),
 over the removed nodes plus nearby unvisited nodes; the budget left over is
-the problem's budget minus what the rest of the plan spends. The objective is the
+the problem's budget minus what the rest of the plan spends; likewise, when the
+tour has ``max_active_min``, the sub-problem's tour carries the cap minus the
+active time of the visits kept outside the segment on that tour (``u`` and ``w``
+are the sub-problem's terminals and never count there). The objective is the
 segment's score, ties broken by the earliest arrival at ``w``; a segment that
 scores more, or the same but leaves more slack, replaces the old one, then the
 greedy insertion of the heuristic fills any slack created.
@@ -39,13 +42,18 @@ def _candidates(
     depart: int,
     limit: int,
     unvisited: list[int],
+    cap_left: int | None = None,
 ) -> list[int]:
-    """Unvisited nodes of tour ``k`` that fit between ``u`` and ``w`` alone."""
+    """Unvisited nodes of tour ``k`` that fit between ``u`` and ``w`` alone
+    (and within ``cap_left``, the active time the segment may use, when set)."""
     travel = search.travel
     latest = search.latest[k]
+    active_cost = search.active_cost
     scored: list[tuple[float, int]] = []
     for j in unvisited:
         if j not in latest:
+            continue
+        if cap_left is not None and active_cost[j] > cap_left:
             continue
         arrival = depart + travel[u][j]
         if arrival > latest[j]:
@@ -103,7 +111,11 @@ def improve_with_lns(
         limit = route.start[b] + route.max_shift[b]
         old_arrival = route.start[b] - route.wait[b]
         unvisited = [j for j in search.all_candidates if j not in visited]
-        extra = _candidates(search, k, u, w, depart, limit, unvisited)
+        # Active time the segment may use: the cap minus the kept visits' share.
+        cap_left = search.cap_left(route)
+        if cap_left is not None:
+            cap_left += sum(search.active_cost[j] for j in removed)
+        extra = _candidates(search, k, u, w, depart, limit, unvisited, cap_left)
         if not extra and length <= 1:
             continue
         free = [*removed, *extra]
@@ -119,6 +131,7 @@ def improve_with_lns(
                     node.windows,
                     node.price_minor,
                     node.mandatory,
+                    active=node.active,
                 )
             )
         budget = None
@@ -128,7 +141,7 @@ def improve_with_lns(
             budget = problem.budget_minor - spent
         sub = OrienteeringProblem(
             nodes=tuple(nodes),
-            tours=(Tour(0, 1, depart, limit),),
+            tours=(Tour(0, 1, depart, limit, max_active_min=cap_left),),
             travel=tuple(tuple(travel[i][j] for j in orig) for i in orig),
             budget_minor=budget,
         )

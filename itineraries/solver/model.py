@@ -7,7 +7,9 @@ tour"; the arc ``END -> START`` is forced, so the circuit is the path
 node has ONE time variable (its service start) shared by all tours, because it is
 visited at most once; its domain is the union of its windows. A chosen arc
 ``i -> j`` enforces ``t_j >= t_i + service_i + travel_ij``. Arcs that can never be
-used (see :mod:`itineraries.solver.reach`) are not created at all.
+used (see :mod:`itineraries.solver.reach`) are not created at all. A tour with
+``max_active_min`` gets one linear constraint on its visit literals: the service
+times of its active visited nodes sum to at most the cap.
 """
 
 from __future__ import annotations
@@ -160,6 +162,16 @@ def build_model(
             )
             <= tour.latest_arrival - tour.earliest_departure
         )
+        if tour.max_active_min is not None:
+            active = [
+                (v, nodes[i].service_min)
+                for i, v in visit.items()
+                if nodes[i].active and nodes[i].service_min > 0
+            ]
+            if sum(service for _, service in active) > tour.max_active_min:
+                model.add(
+                    sum(service * v for v, service in active) <= tour.max_active_min
+                )
         if prefer_early_end:
             arrive = model.new_int_var(
                 tour.earliest_departure, tour.latest_arrival, f"arrive{k}"

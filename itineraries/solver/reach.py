@@ -6,7 +6,8 @@ service time of intermediate nodes) and the latest possible service start (still
 reaching the end node in time along a shortest path). Shortest paths are used
 instead of direct travel because the triangle inequality is not assumed. A node
 whose earliest start exceeds its latest start can never be visited on that tour.
-An arc ``i -> j`` is kept only when
+A node whose own active service exceeds the tour's ``max_active_min`` is not a
+candidate of that tour either. An arc ``i -> j`` is kept only when
 ``earliest(i) + service(i) + travel(i, j) <= latest(j)``; any other arc would
 violate a window or the end time whatever the rest of the route.
 """
@@ -102,9 +103,12 @@ def tour_reach(
     candidates: list[int] = []
     earliest: dict[int, int] = {}
     latest: dict[int, int] = {}
+    cap = tour.max_active_min
     for i in problem.customers:
         node = problem.nodes[i]
         if node.allowed_tours is not None and k not in node.allowed_tours:
+            continue
+        if cap is not None and node.active and node.service_min > cap:
             continue
         es = first_start(node.windows, tour.earliest_departure + from_start[i])
         if es is None:

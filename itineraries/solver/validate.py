@@ -47,6 +47,7 @@ def validate(
             )
         here = tour.start
         ready = tour_plan.departure  # time at which we may leave `here`
+        active = 0  # service time of the active nodes visited on this tour
         for visit in tour_plan.visits:
             node_id = visit.node
             if not 0 <= node_id < n:
@@ -65,6 +66,8 @@ def validate(
                 total_price += node.price_minor
             if node.allowed_tours is not None and k not in node.allowed_tours:
                 errors.append(f"{label}: node {node_id} is not allowed on this tour")
+            if node.active and node_id not in problem.terminals:
+                active += node.service_min
             arrival = ready + problem.travel[here][node_id]
             if visit.start < arrival:
                 errors.append(
@@ -88,6 +91,11 @@ def validate(
             errors.append(
                 f"{label}: reaches end node {tour.end} at "
                 f"{max(arrival, tour_plan.arrival)}, later than {tour.latest_arrival}"
+            )
+        if tour.max_active_min is not None and active > tour.max_active_min:
+            errors.append(
+                f"{label}: active time {active} exceeds max_active_min "
+                f"{tour.max_active_min}"
             )
     for node in problem.nodes:
         if node.mandatory and node.id not in seen:
