@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -120,6 +121,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 SOLVER_TIME_LIMIT_SECONDS = env.float("SOLVER_TIME_LIMIT_SECONDS", default=10.0)
 SOLVER_NUM_WORKERS = env.int("SOLVER_NUM_WORKERS", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = int(SOLVER_TIME_LIMIT_SECONDS) + 20
+# Loading the world and storing the plan take a few seconds beyond the solve.
+PLAN_TASK_SOFT_TIME_LIMIT = env.int(
+    "PLAN_TASK_SOFT_TIME_LIMIT", default=int(SOLVER_TIME_LIMIT_SECONDS) + 20
+)
+if SOLVER_TIME_LIMIT_SECONDS >= PLAN_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "SOLVER_TIME_LIMIT_SECONDS must stay below PLAN_TASK_SOFT_TIME_LIMIT"
+    )
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 
 CELERY_BEAT_SCHEDULE = {
@@ -231,6 +240,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {"plans": env.str("PLAN_RATE_LIMIT", default="60/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Titicaca route API",

@@ -9,6 +9,7 @@ from catalogue import views as catalogue_views
 
 api_v1 = [
     path("", include("catalogue.urls")),
+    path("", include("itineraries.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,437 @@
+"""Reads: the world snapshot a plan is computed on, and plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Prefetch
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop as N_
+
+from catalogue.models import (
+    Crossing,
+    CrossingHours,
+    Departure,
+    Place,
+    RouteLeg,
+)
+from catalogue.selectors import departure_occurrences, exchange_rates_current
+from itineraries.models import TripPlan
+from itineraries.planning.messages import Msg, Text
+from itineraries.planning.world import (
+    HUBS,
+    Offer,
+    Passage,
+    PlaceInfo,
+    PlanRequest,
+    Ride,
+    Session,
+    World,
+)
+from providers.models import Listing, Slot
+from providers.selectors import listing_list_bookable, slot_keys, unit_price
+
+EXTRA_DAYS = 6  # rides loaded beyond the trip, to say how many days to add
+ROAD_FACTOR = 1.35  # road distance over great-circle distance
+ROAD_KMH = 40
+UNREACHABLE_MIN = 24 * 60
+DEFAULT_NIGHT = {"PE": (8000, "PEN"), "BO": (15000, "BOB")}  # per person, rough
+DEFAULT_START, DEFAULT_END = dt.time(9, 0), dt.time(18, 0)
+STAY_CHECK_IN = dt.time(14, 0)
+STAY_KINDS = (Listing.Kind.STAY, Listing.Kind.ACTIVITY, Listing.Kind.GUIDE)
+
+
+def plan_get(*, plan_id) -> TripPlan | None:
+    return TripPlan.objects.filter(pk=plan_id).first()
+
+
+def _both(label_of) -> Text:
+    with translation.override("en"):
+        en = str(label_of())
+    with translation.override("es"):
+        es = str(label_of())
+    return Text(en, es)
+
+
+def _km(a: Place, b: Place) -> float:
+    lat1, lon1, lat2, lon2 = map(
+        math.radians,
+        (float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude)),
+    )
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(math.sqrt(h))
+
+
+def _travel_matrix(
+    places: list[Place], legs: list[RouteLeg]
+) -> dict[tuple[str, str], int]:
+    """Minutes between places: the fastest chain of legs, else a road estimate."""
+    slugs = [p.slug for p in places]
+    by_slug = {p.slug: p for p in places}
+    inf = float("inf")
+    dist = {(a, b): (0 if a == b else inf) for a in slugs for b in slugs}
+    for leg in legs:
+        key = (leg.origin.slug, leg.destination.slug)
+        dist[key] = min(dist[key], leg.duration_min)
+    for k in slugs:
+        for i in slugs:
+            dik = dist[i, k]
+            if dik == inf:
+                continue
+            for j in slugs:
+                if dik + dist[k, j] < dist[i, j]:
+                    dist[i, j] = dik + dist[k, j]
+    # Islands are reached by boat only: no road estimate to or from them.
+    modes: dict[str, set[str]] = defaultdict(set)
+    for leg in legs:
+        modes[leg.origin.slug].add(leg.mode)
+        modes[leg.destination.slug].add(leg.mode)
+    water = {"boat", "ferry"}
+    by_water = {s for s, m in modes.items() if m and m <= water}
+    by_water |= {p.slug for p in places if p.kind == Place.Kind.ISLAND}
+    matrix: dict[tuple[str, str], int] = {}
+    for a in slugs:
+        for b in slugs:
+            if a == b:
+                continue
+            value = dist[a, b]
+            if value == inf:
+                if a in by_water or b in by_water:
+                    value = UNREACHABLE_MIN
+                else:
+                    km = _km(by_slug[a], by_slug[b])
+                    value = max(15, round(km * ROAD_FACTOR / ROAD_KMH * 60))
+            matrix[a, b] = int(value)
+    return matrix
+
+
+def _passage(world_epoch: dt.datetime, occurrence, places) -> Passage | None:
+    passage = occurrence.passage
+    if passage is None:
+        return None
+    crossing: Crossing = passage.crossing
+    first = passage.first_side
+    hours = {h.side: h for h in crossing.hours.all()}
+    first_side = (
+        CrossingHours.Side.A if first.pk == crossing.side_a_id else CrossingHours.Side.B
+    )
+    first_hours = hours.get(first_side)
+    zone = Text("Peru time", "hora de Perú")
+    if first.country.code == "BO":
+        zone = Text("Bolivia time", "hora de Bolivia")
+    hours_text = None
+    closes = ""
+    if first_hours is not None:
+        span = f"{first_hours.opens:%H:%M}–{first_hours.closes:%H:%M}"
+        hours_text = Text(f"{span} {zone.en}", f"{span} {zone.es}")
+        closes = f"{first_hours.closes:%H:%M}"
+    problems: tuple[Msg, ...] = ()
+    if not passage.passable:
+        with translation.override("es"):
+            from catalogue.selectors import crossing_passage
+
+            spanish = crossing_passage(
+                crossing=crossing,
+                coming_from=occurrence.leg.origin,
+                arrive_at=passage.arrive_at,
+            ).problems
+        problems = tuple(
+            Msg(N_("%(problem)s"), {"problem": Text(str(en), str(es))})
+            for en, es in zip(passage.problems, spanish, strict=False)
+        )
+
+    def minute(instant: dt.datetime) -> int:
+        return int((instant - world_epoch).total_seconds() // 60)
+
+    disrupted = None
+    if crossing.status == Crossing.Status.DISRUPTED:
+        note = crossing.status_note or "disrupted"
+        disrupted = Text(note, note)
+    documents = None
+    if crossing.documents_note_en or crossing.documents_note_es:
+        documents = Text(crossing.documents_note_en, crossing.documents_note_es)
+    return Passage(
+        crossing=crossing.slug,
+        name=Text(crossing.name_en, crossing.name_es),
+        first_side=first.slug,
+        second_side=passage.second_side.slug,
+        arrive=minute(passage.arrive_at),
+        leave=minute(passage.leave_at),
+        passable=passage.passable,
+        problems=problems,
+        hours=hours_text,
+        closes_local=closes,
+        disrupted=disrupted,
+        documents=documents,
+    )
+
+
+def _party_price(listing: Listing, day: dt.date, adults: int, children: int) -> int:
+    units = list(listing.units.all())
+    if not units:
+        return 0
+    adult = next((u for u in units if u.code == "adult"), None) or max(
+        (u for u in units if u.max_age is None or u.max_age >= 18),
+        key=lambda u: u.price_minor,
+        default=units[-1],
+    )
+    child = next((u for u in units if u.code == "child"), None) or next(
+        (u for u in units if u.max_age is not None and u.max_age < 18), adult
+    )
+    return adults * unit_price(adult, day) + children * unit_price(child, day)
+
+
+def _world_minute(epoch: dt.datetime, zone, day: dt.date, clock: dt.time) -> int:
+    local = dt.datetime.combine(day, clock, tzinfo=zone)
+    return int((local - epoch).total_seconds() // 60)
+
+
+def world_load(
+    request: PlanRequest,
+    *,
+    now: dt.datetime | None = None,
+    places_only: Iterable[str] | None = None,
+) -> World:
+    """Everything the planner needs for ``request``, in a handful of queries."""
+    now = now or timezone.now()
+    epoch = dt.datetime.combine(request.start_date, dt.time(0), tzinfo=dt.UTC)
+    first = request.start_date
+    last_offer = first + dt.timedelta(days=request.days - 1)
+    last_ride = last_offer + dt.timedelta(days=EXTRA_DAYS)
+    place_rows = list(Place.objects.select_related("country"))
+    by_slug = {p.slug: p for p in place_rows}
+    places = {
+        p.slug: PlaceInfo(
+            slug=p.slug,
+            name=Text(p.name_en, p.name_es),
+            zone=p.zone,
+            country=p.country.code,
+            altitude_m=p.altitude_m,
+            latitude=float(p.latitude),
+            longitude=float(p.longitude),
+            kind=p.kind,
+        )
+        for p in place_rows
+    }
+    legs = list(
+        RouteLeg.objects.exclude(mode=RouteLeg.Mode.FLIGHT).select_related(
+            "origin", "destination"
+        )
+    )
+    travel = _travel_matrix(place_rows, legs)
+    mode_names = {
+        mode: _both(lambda label=label: label) for mode, label in RouteLeg.Mode.choices
+    }
+    persons = request.persons
+
+    # Offers: bookable stays and experiences with their sessions on the trip's dates.
+    listings = list(listing_list_bookable().filter(kind__in=STAY_KINDS))
+    slots = defaultdict(dict)
+    for slot in Slot.objects.filter(
+        listing_id__in=[listing.pk for listing in listings],
+        date__gte=first,
+        date__lte=last_offer,
+    ).only(
+        "listing_id",
+        "date",
+        "start_time",
+        "capacity",
+        "held",
+        "booked",
+        "blocked",
+        "closed",
+    ):
+        slots[slot.listing_id][slot.date, slot.start_time] = slot
+    offers: list[Offer] = []
+    stay_prices: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for listing in listings:
+        place = by_slug.get(listing.place.slug)
+        if place is None:
+            continue
+        zone = place.zone
+        cutoff = now + dt.timedelta(hours=listing.booking_cutoff_hours)
+        sessions: dict[dt.date, tuple[Session, ...]] = {}
+        duration = listing.duration_min or 0
+        if listing.kind != Listing.Kind.STAY and not duration:
+            duration = 120
+        day = first
+        while day <= last_offer:
+            found = []
+            price = _party_price(listing, day, request.adults, request.children)
+            for start_time in slot_keys(listing, day):
+                slot = slots[listing.pk].get((day, start_time))
+                free = listing.default_capacity if slot is None else slot.free
+                if listing.kind == Listing.Kind.STAY:
+                    lo = hi = _world_minute(epoch, zone, day, STAY_CHECK_IN)
+                elif start_time is not None:
+                    lo = hi = _world_minute(epoch, zone, day, start_time)
+                else:
+                    opens = listing.opens or DEFAULT_START
+                    closes = listing.closes or DEFAULT_END
+                    lo = _world_minute(epoch, zone, day, opens)
+                    hi = _world_minute(epoch, zone, day, closes) - duration
+                if hi < lo:
+                    continue
+                if epoch + dt.timedelta(minutes=lo) < cutoff:
+                    continue
+                found.append(
+                    Session(
+                        earliest=lo,
+                        latest=hi,
+                        free=free,
+                        price_minor=price,
+                        start_time=start_time.strftime("%H:%M") if start_time else None,
+                    )
+                )
+            if found:
+                sessions[day] = tuple(found)
+            day += dt.timedelta(days=1)
+        party_ok = persons >= listing.min_party and (
+            listing.max_party is None or persons <= listing.max_party
+        )
+        if listing.kind == Listing.Kind.STAY:
+            adult_prices = [u.price_minor for u in listing.units.all()]
+            if adult_prices:
+                stay_prices[place.slug].append((max(adult_prices), listing.currency))
+        offers.append(
+            Offer(
+                listing_id=listing.pk,
+                kind=listing.kind,
+                place=place.slug,
+                title=Text(listing.title_en, listing.title_es or listing.title_en),
+                provider=listing.provider.name,
+                community_run=listing.provider.community_run,
+                currency=listing.currency,
+                tags=tuple(listing.tags or ()),
+                duration_min=duration,
+                strenuous=listing.strenuous,
+                stay_type=listing.stay_type,
+                on_request=listing.confirmation == Listing.Confirmation.ON_REQUEST,
+                party_ok=party_ok,
+                sessions=sessions,
+            )
+        )
+
+    # Satellites: places slept on side trips, reached by a leg from a hub.
+    stay_places = {o.place for o in offers if o.kind == Listing.Kind.STAY}
+    satellites: dict[str, list[str]] = defaultdict(list)
+    for leg in legs:
+        origin, destination = leg.origin.slug, leg.destination.slug
+        if (
+            origin in HUBS
+            and destination not in HUBS
+            and destination in stay_places
+            and leg.destination.kind not in (Place.Kind.BORDER_POST, Place.Kind.AIRPORT)
+            and destination not in satellites[origin]
+        ):
+            satellites[origin].append(destination)
+    overnight = set(HUBS) | {p for s in satellites.values() for p in s}
+    areas = {}
+    for slug in places:
+        if slug in overnight:
+            continue
+        areas[slug] = min(
+            HUBS, key=lambda hub, slug=slug: (travel.get((hub, slug), 10**6), hub)
+        )
+
+    # Stay estimates where nothing is bookable: the place's listed prices, else the
+    # country's, else a rough default.
+    estimates: dict[str, tuple[int, str]] = {}
+    by_country: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for slug, prices in stay_prices.items():
+        by_country[places[slug].country].extend(prices)
+    for slug, info in places.items():
+        prices = stay_prices.get(slug) or by_country.get(info.country)
+        if prices:
+            currency = prices[0][1]
+            same = [p for p, c in prices if c == currency]
+            estimates[slug] = (int(statistics.median(same)), currency)
+        else:
+            estimates[slug] = DEFAULT_NIGHT.get(info.country, (8000, "PEN"))
+
+    # Rides on the trip's dates (and a few more, to say how many days to add).
+    departures = list(
+        Departure.objects.exclude(leg__mode=RouteLeg.Mode.FLIGHT)
+        .select_related(
+            "leg__origin__country",
+            "leg__destination__country",
+            "leg__crossing__side_a__country",
+            "leg__crossing__side_b__country",
+        )
+        .prefetch_related(
+            Prefetch(
+                "leg__crossing__hours", queryset=CrossingHours.objects.order_by("side")
+            ),
+            Prefetch(
+                "listings", queryset=listing_list_bookable(kind=Listing.Kind.TRANSPORT)
+            ),
+        )
+    )
+    transport_slots = defaultdict(dict)
+    transport_ids = {listing.pk for d in departures for listing in d.listings.all()}
+    for slot in Slot.objects.filter(
+        listing_id__in=transport_ids, date__gte=first, date__lte=last_ride
+    ):
+        transport_slots[slot.listing_id][slot.date, slot.start_time] = slot
+    rides: list[Ride] = []
+    with translation.override("en"):
+        for departure in departures:
+            leg = departure.leg
+            day = first
+            while day <= last_ride:
+                for occurrence in departure_occurrences(departure=departure, day=day):
+                    local = occurrence.depart_local
+                    depart = int((occurrence.depart_at - epoch).total_seconds() // 60)
+                    price = departure.price_minor * persons
+                    currency = departure.currency
+                    listing_id = None
+                    for listing in departure.listings.all():
+                        slot = transport_slots[listing.pk].get((day, local.time()))
+                        free = listing.default_capacity if slot is None else slot.free
+                        if free >= persons and listing.operates_on(day):
+                            listing_id = listing.pk
+                            price = _party_price(
+                                listing, day, request.adults, request.children
+                            )
+                            currency = listing.currency
+                            break
+                    rides.append(
+                        Ride(
+                            key=f"{departure.pk}@{local.replace(tzinfo=None).isoformat(timespec='minutes')}",
+                            departure_id=departure.pk,
+                            leg=leg.slug,
+                            mode=leg.mode,
+                            operator=departure.operator,
+                            origin=leg.origin.slug,
+                            destination=leg.destination.slug,
+                            depart=depart,
+                            arrive=depart + departure.duration_min,
+                            price_minor=price,
+                            currency=currency,
+                            seats_ok=departure.seats >= persons
+                            or listing_id is not None,
+                            listing_id=listing_id,
+                            verified=departure.verified,
+                            passage=_passage(epoch, occurrence, by_slug),
+                            mode_name=mode_names[leg.mode],
+                        )
+                    )
+                day += dt.timedelta(days=1)
+    return World(
+        epoch=epoch,
+        places=places,
+        travel=travel,
+        rides=tuple(sorted(rides, key=lambda r: (r.depart, r.key))),
+        offers=tuple(offers),
+        rates=exchange_rates_current(),
+        stay_estimates=estimates,
+        satellites={hub: tuple(sorted(s)) for hub, s in satellites.items()},
+        areas=areas,
+    )
