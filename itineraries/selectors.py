@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch
 from django.utils import timezone, translation
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from catalogue.models import (
     Crossing,
@@ -143,7 +143,7 @@ def _passage(world_epoch: dt.datetime, occurrence, places) -> Passage | None:
                 arrive_at=passage.arrive_at,
             ).problems
         problems = tuple(
-            Msg(N_("%(problem)s"), {"problem": Text(str(en), str(es))})
+            Msg(gettext_noop("%(problem)s"), {"problem": Text(str(en), str(es))})
             for en, es in zip(passage.problems, spanish, strict=False)
         )
 

@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from catalogue.models import minor_to_decimal
 from itineraries.planning import objective
@@ -30,6 +30,7 @@ from itineraries.planning.skeleton import (
     Skeleton,
     SkeletonSearch,
 )
+from itineraries.planning.validate import PlanBugError, validate_plan
 from itineraries.planning.world import HUBS, Offer, Pace, PlanRequest, Ride, World
 from itineraries.solver import (
     Node,
@@ -302,6 +303,11 @@ class Planner:
         bound = max(x for x in (upper, next_bound, best[0]) if x is not None)
         total, skeleton, stays, problem, solution = best
         result = self._render(skeleton, stays, problem, solution)
+        errors = validate_plan(
+            self.world, request, result.days, result.totals, currency=self.currency
+        )
+        if errors:
+            raise PlanBugError("plan breaks its rules: " + "; ".join(errors))
         result.stats = {
             "objective": total,
             "bound": bound,
@@ -420,7 +426,7 @@ class Planner:
         if not solution.has_plan:
             failures.append(
                 Msg(
-                    N_(
+                    gettext_noop(
                         "The must-see experiences do not fit in the days of any "
                         "route that works (opening days, times, pace or capacity)."
                     )
@@ -684,7 +690,7 @@ class Planner:
     def _msg_budget(self, cheapest: float) -> Msg:
         assert self.request.budget is not None
         return Msg(
-            N_(
+            gettext_noop(
                 "The cheapest feasible plan costs %(cost)s, above your %(budget)s: "
                 "raise the budget to %(cost)s, or shorten the trip."
             ),
@@ -696,7 +702,7 @@ class Planner:
 
     def _msg_acclimatisation(self) -> Msg:
         return Msg(
-            N_(
+            gettext_noop(
                 "A %(days)s-day trip cannot include the two acclimatisation nights "
                 "needed after flying into %(place)s: plan at least %(minimum)s days, "
                 "or arrive overland."
@@ -729,7 +735,7 @@ class Planner:
                 dates = sorted(offer.sessions)
                 reasons.append(
                     Msg(
-                        N_(
+                        gettext_noop(
                             "'%(title)s' in %(place)s cannot be fitted: no route "
                             "that works has you there on a day it is offered "
                             "(%(dates)s). Add a day, change the dates, or remove it "
@@ -746,7 +752,7 @@ class Planner:
         if stats["missing_keep"]:
             reasons.append(
                 Msg(
-                    N_(
+                    gettext_noop(
                         "The transport you asked to keep does not fit a route that "
                         "works any more; drop it and plan again."
                     )
@@ -754,7 +760,7 @@ class Planner:
             )
             return reasons
         return engine_fail[:1] or [
-            Msg(N_("No plan fits these dates and choices; try adding a day."))
+            Msg(gettext_noop("No plan fits these dates and choices; try adding a day."))
         ]
 
     def _explain_route(self, search: SkeletonSearch) -> list[Msg]:
@@ -765,23 +771,27 @@ class Planner:
         if furthest is not None:
             _, day_index, place = furthest
             date = request.start_date + dt.timedelta(days=day_index)
-            border = self._border_reason(place, date)
-            if border is not None:
-                reasons.append(border)
-            else:
-                for (origin, _dest, day), problems in search.diagnosis.refusals.items():
-                    if origin == place and day == date and problems:
-                        reasons.append(problems[0])
-                        break
-        if search.diagnosis.altitude and not reasons:
-            reasons.append(search.diagnosis.altitude[0])
+            refusals = search.diagnosis.refusals
+            # Rides refused on the furthest day first: a border closing, a full bus.
+            keys = sorted(
+                (key for key, problems in refusals.items() if problems),
+                key=lambda key: (key[2] != date, key[0] != place),
+            )
+            for origin, _dest, day in keys:
+                border = self._border_reason(origin, day)
+                reasons.append(border or refusals[origin, _dest, day][0])
+                break
+            if not reasons and search.diagnosis.altitude:
+                reasons.append(search.diagnosis.altitude[0])
+            if not reasons:
+                reasons.append(self._no_ride(place, date))
         extra = self._days_needed()
         origin = world.places[request.origin].name
         destination = world.places[request.destination].name
         if extra is not None:
             reasons.append(
                 Msg(
-                    N_(
+                    gettext_noop(
                         "From %(origin)s to %(destination)s starting %(date)s takes at "
                         "least %(needed)s days: start a day earlier or add %(extra)s "
                         "day(s)."
@@ -798,7 +808,7 @@ class Planner:
         else:
             reasons.append(
                 Msg(
-                    N_(
+                    gettext_noop(
                         "No route from %(origin)s to %(destination)s works from "
                         "%(date)s even with a few more days; try other dates."
                     ),
@@ -810,6 +820,21 @@ class Planner:
                 )
             )
         return reasons
+
+    def _no_ride(self, place: str, date: dt.date) -> Msg:
+        return Msg(
+            gettext_noop(
+                "Nothing leaves %(place)s towards %(destination)s on %(weekday)s "
+                "%(date)s at the hours a plan can use (timetables run on some days "
+                "only)."
+            ),
+            {
+                "place": self.world.places[place].name,
+                "destination": self.world.places[self.request.destination].name,
+                "weekday": _weekday(date),
+                "date": date.isoformat(),
+            },
+        )
 
     def _border_reason(self, place: str, date: dt.date) -> Msg | None:
         """ "The last bus that reaches Kasani before it closes at 20:00 (Peru time)
@@ -831,7 +856,7 @@ class Planner:
             return refused[-1].passage.problems[0] if passage.problems else None
         last = max(passable, key=lambda r: r.depart)
         return Msg(
-            N_(
+            gettext_noop(
                 "The last %(mode)s that reaches %(crossing)s before it closes at "
                 "%(closes)s (%(zone)s) leaves %(origin)s at %(time)s."
             ),
@@ -875,6 +900,17 @@ def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((lo, hi))
     return merged
+
+
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado")
+
+
+def _weekday(date: dt.date) -> Text:
+    return Text(
+        (*WEEKDAYS_EN, "Sunday")[date.weekday()],
+        (*WEEKDAYS_ES, "domingo")[date.weekday()],
+    )
 
 
 def _zone_name(world: World, place: str) -> Text:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from itineraries.planning.messages import Msg, Text
 from itineraries.planning.skeleton import ACCLIMATISATION_NIGHTS, Skeleton
@@ -74,7 +74,7 @@ def render_plan(
                 if not ride.verified:
                     warnings.append(
                         Msg(
-                            N_(
+                            gettext_noop(
                                 "The %(mode)s %(origin)s → %(destination)s at %(time)s "
                                 "is from a timetable we could not verify; confirm it "
                                 "with %(operator)s."
@@ -93,7 +93,7 @@ def render_plan(
                 if ride.passage and ride.passage.disrupted:
                     warnings.append(
                         Msg(
-                            N_("%(crossing)s: %(note)s"),
+                            gettext_noop("%(crossing)s: %(note)s"),
                             {
                                 "crossing": ride.passage.name,
                                 "note": ride.passage.disrupted,
@@ -135,7 +135,7 @@ def render_plan(
             if offer.on_request:
                 warnings.append(
                     Msg(
-                        N_(
+                        gettext_noop(
                             "'%(title)s' is confirmed on request: the provider answers "
                             "after you book."
                         ),
@@ -166,13 +166,19 @@ def render_plan(
             else:
                 place = world.places[day.night]
                 free_until(tour.arrival - 10, here)
-                next_start = skeleton.days[day.index + 1].start
+                next_tour = solution.tours[day.index + 1]
+                next_start = world.minute(
+                    day.night, skeleton.days[day.index + 1].date, pace_first
+                )
+                if next_tour.visits:
+                    first_visit = next_tour.visits[0].start - 30
+                    next_start = min(next_start, max(first_visit, next_tour.departure))
                 stay = _stay(choice, money)
                 if choice.estimated:
                     estimated[choice.currency] += choice.price_minor
                     warnings.append(
                         Msg(
-                            N_(
+                            gettext_noop(
                                 "No bookable stay has room for %(persons)s in "
                                 "%(place)s on the night of %(date)s: budget about "
                                 "%(price)s (estimate) and book locally."
@@ -407,14 +413,14 @@ def _explanation(
             parts_es.append(f"{name.es} ({count} noche{'s' if count > 1 else ''})")
     messages.append(
         Msg(
-            N_("Nights: %(route)s."),
+            gettext_noop("Nights: %(route)s."),
             {"route": Text(" → ".join(parts_en), " → ".join(parts_es))},
         )
     )
     if request.by_air:
         messages.append(
             Msg(
-                N_(
+                gettext_noop(
                     "You arrive by air: the first %(nights)s nights are in %(place)s "
                     "to acclimatise, with nothing strenuous on the first day."
                 ),
@@ -437,7 +443,7 @@ def _explanation(
             if jump:
                 messages.append(
                     Msg(
-                        N_(
+                        gettext_noop(
                             "You cross %(crossing)s on %(date)s at %(time)s local time "
                             "(open %(hours)s); clocks then move %(jump)s h."
                         ),
@@ -454,7 +460,7 @@ def _explanation(
     community_nights = sum(1 for c in nights if c.offer and c.offer.community_run)
     messages.append(
         Msg(
-            N_(
+            gettext_noop(
                 "%(community_experiences)s of %(experiences)s experiences and "
                 "%(community_nights)s of %(nights)s booked nights are with "
                 "community-run providers."
@@ -471,7 +477,7 @@ def _explanation(
         top = sorted(request.interests.items(), key=lambda kv: -kv[1])[:3]
         messages.append(
             Msg(
-                N_(
+                gettext_noop(
                     "Experiences are chosen by your interests (strongest: %(top)s), "
                     "favouring community-run providers, and weighed against cost and "
                     "time on the road."

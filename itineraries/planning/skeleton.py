@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from itineraries.planning import objective
 from itineraries.planning.messages import Msg, Text
@@ -274,7 +274,7 @@ class SkeletonSearch:
         if not ride.seats_ok:
             reasons.append(
                 Msg(
-                    N_("The %(mode)s from %(origin)s at %(time)s is full."),
+                    gettext_noop("The %(mode)s from %(origin)s at %(time)s is full."),
                     {
                         "mode": ride.mode_name,
                         "origin": self.world.places[ride.origin].name,
@@ -338,7 +338,9 @@ class SkeletonSearch:
 
     def initial(self) -> _State:
         origin = self.request.origin
-        return _State(0, origin, self.day_start(0, origin), frozenset(), None)
+        # The night before the trip is spent at the origin (or arriving there).
+        altitude = self.world.places[origin].altitude_m
+        return _State(0, origin, self.day_start(0, origin), frozenset(), altitude)
 
     def transitions(
         self, state: _State
@@ -482,7 +484,7 @@ class SkeletonSearch:
         ):
             self.diagnosis.altitude.append(
                 Msg(
-                    N_(
+                    gettext_noop(
                         "Sleeping in %(place)s (%(altitude)s m) after a night at "
                         "%(previous)s m rises more than 500 m in one night."
                     ),
