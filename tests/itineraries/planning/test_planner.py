@@ -283,7 +283,10 @@ def test_pace_caps_active_time():
     def active(result):
         return max(
             sum(
-                (dt.datetime.fromisoformat(s["end"]) - dt.datetime.fromisoformat(s["start"])).seconds
+                (
+                    dt.datetime.fromisoformat(s["end"])
+                    - dt.datetime.fromisoformat(s["start"])
+                ).seconds
                 // 60
                 for s in d["steps"]
                 if s["kind"] == "activity"

@@ -36,7 +36,9 @@ PLACES = {
 class Rates:
     per_usd = {"USD": Decimal(1), "PEN": Decimal("3.5"), "BOB": Decimal("7")}
 
-    def convert_minor(self, amount_minor: int, from_currency: str, to_currency: str) -> int:
+    def convert_minor(
+        self, amount_minor: int, from_currency: str, to_currency: str
+    ) -> int:
         if from_currency == to_currency:
             return amount_minor
         usd = Decimal(amount_minor) / self.per_usd[from_currency]
@@ -77,7 +79,6 @@ class WorldBuilder:
         passage = None
         if kasani_after is not None:
             arrive = depart + kasani_after
-            closes = minute("kasani-pe", dt.date(2027, 1, 1), self.kasani_closes)
             # Kasani (Peru side) open 07:00–20:00 Peru time: compare clock times.
             local = (
                 dt.datetime.combine(START, dt.time(0), tzinfo=dt.UTC)
@@ -86,7 +87,6 @@ class WorldBuilder:
             leave_local = local + dt.timedelta(minutes=60)
             close_clock = dt.time.fromisoformat(self.kasani_closes)
             passable = dt.time(7) <= local.time() and leave_local.time() <= close_clock
-            del closes
             passage = Passage(
                 crossing="kasani",
                 name=Text("Kasani", "Kasani"),
@@ -125,7 +125,14 @@ class WorldBuilder:
 
     def daily(self, origin, destination, clock, minutes, days=10, **kwargs) -> None:
         for i in range(days):
-            self.ride(origin, destination, START + dt.timedelta(days=i), clock, minutes, **kwargs)
+            self.ride(
+                origin,
+                destination,
+                START + dt.timedelta(days=i),
+                clock,
+                minutes,
+                **kwargs,
+            )
 
     def activity(
         self,
@@ -142,7 +149,11 @@ class WorldBuilder:
         strenuous: bool = False,
         party_ok: bool = True,
     ) -> Offer:
-        days = days if days is not None else [START + dt.timedelta(days=i) for i in range(10)]
+        days = (
+            days
+            if days is not None
+            else [START + dt.timedelta(days=i) for i in range(10)]
+        )
         sessions = {}
         for day in days:
             start = minute(place, day, clock)
