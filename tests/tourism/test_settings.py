@@ -71,3 +71,32 @@ def test_debug_only_when_asked():
     """DJANGO_DEBUG=true turns DEBUG on and relaxes the HTTPS redirect."""
     s = _settings(DJANGO_DEBUG="true")
     assert s["debug"] is True and s["ssl_redirect"] is False
+
+
+def test_solver_limit_stays_below_the_plan_task_soft_limit():
+    """The planner stops by itself before Celery's soft limit would interrupt it."""
+    from django.conf import settings
+
+    from itineraries.tasks import plan_solve_task
+
+    assert plan_solve_task.soft_time_limit == settings.PLAN_TASK_SOFT_TIME_LIMIT
+    assert plan_solve_task.soft_time_limit > settings.SOLVER_TIME_LIMIT_SECONDS
+    assert plan_solve_task.time_limit > plan_solve_task.soft_time_limit
+
+
+def test_a_solver_limit_above_the_task_limit_is_refused():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SOLVER_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "tourism.settings",
+            "SOLVER_TIME_LIMIT_SECONDS": "60",
+            "PLAN_TASK_SOFT_TIME_LIMIT": "30",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "SOLVER_TIME_LIMIT_SECONDS must stay below" in result.stderr
