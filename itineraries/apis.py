@@ -44,6 +44,10 @@ class BudgetSerializer(serializers.Serializer):
         return attrs
 
 
+# Largest primary key a 64-bit signed database integer holds (SQLite and PostgreSQL).
+MAX_ID = 2**63 - 1
+
+
 class PlanRequestSerializer(serializers.Serializer):
     origin = serializers.SlugField()
     destination = serializers.SlugField()
@@ -67,13 +71,13 @@ class PlanRequestSerializer(serializers.Serializer):
     )
     pace = serializers.ChoiceField(choices=Pace.CHOICES, default=Pace.NORMAL)
     include = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         default=list,
         max_length=MAX_LISTED,
     )
     exclude = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         default=list,
         max_length=MAX_LISTED * 10,

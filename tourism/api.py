@@ -16,14 +16,25 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from tourism.exceptions import ApplicationError
 
 
+def _sentences(detail: Any, path: str = "") -> list[str]:
+    """Every message under ``detail``, nested parts prefixed with where they are
+    (``amount: A valid number is required.``, ``2: Not a valid integer.``)."""
+    if isinstance(detail, dict):
+        return [
+            message
+            for key, value in detail.items()
+            for message in _sentences(value, f"{path}{key}: ")
+        ]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _sentences(value, path)]
+    return [f"{path}{detail}"]
+
+
 def _as_lists(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {
-            str(key): [str(v) for v in (value if isinstance(value, list) else [value])]
-            for key, value in detail.items()
-        }
+        return {str(key): _sentences(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        return {"non_field_errors": [str(v) for v in detail]}
+        return {"non_field_errors": _sentences(detail)}
     return {}
 
 

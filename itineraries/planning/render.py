@@ -411,12 +411,13 @@ def _explanation(
             name = world.places[place].name
             parts_en.append(f"{name.en} ({count} night{'s' if count > 1 else ''})")
             parts_es.append(f"{name.es} ({count} noche{'s' if count > 1 else ''})")
-    messages.append(
-        Msg(
-            gettext_noop("Nights: %(route)s."),
-            {"route": Text(" → ".join(parts_en), " → ".join(parts_es))},
+    if runs:
+        messages.append(
+            Msg(
+                gettext_noop("Nights: %(route)s."),
+                {"route": Text(" → ".join(parts_en), " → ".join(parts_es))},
+            )
         )
-    )
     if request.by_air:
         messages.append(
             Msg(
@@ -458,21 +459,22 @@ def _explanation(
                 )
     nights = [c for c in stays.values() if c.offer is not None]
     community_nights = sum(1 for c in nights if c.offer and c.offer.community_run)
-    messages.append(
-        Msg(
-            gettext_noop(
-                "%(community_experiences)s of %(experiences)s experiences and "
-                "%(community_nights)s of %(nights)s booked nights are with "
-                "community-run providers."
-            ),
-            {
-                "community_experiences": community_experiences,
-                "experiences": experiences,
-                "community_nights": community_nights,
-                "nights": len(nights),
-            },
+    if experiences or nights:
+        messages.append(
+            Msg(
+                gettext_noop(
+                    "%(community_experiences)s of %(experiences)s experiences and "
+                    "%(community_nights)s of %(nights)s booked nights are with "
+                    "community-run providers."
+                ),
+                {
+                    "community_experiences": community_experiences,
+                    "experiences": experiences,
+                    "community_nights": community_nights,
+                    "nights": len(nights),
+                },
+            )
         )
-    )
     if request.interests:
         top = sorted(request.interests.items(), key=lambda kv: -kv[1])[:3]
         messages.append(
