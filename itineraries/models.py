@@ -52,6 +52,13 @@ class TripPlan(models.Model):
         blank=True,
         related_name="trip_plans",
     )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="trip_plans",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("solving started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -74,3 +81,86 @@ class TripPlan(models.Model):
             self.Status.INFEASIBLE,
             self.Status.FAILED,
         )
+
+
+class TripBooking(models.Model):
+    """A whole-itinerary hold: every bookable part of a solved plan (stays,
+    activities, departures, across providers) held together, all or nothing, with one
+    expiry; confirmed and cancelled together. Each part is a ``providers.Booking``.
+
+    It belongs to the agency whose API key made it, or to the traveller who made it
+    on the website (signed in, or holding the manage link whose hash is stored)."""
+
+    class Status(models.TextChoices):
+        ON_HOLD = "on_hold", _("On hold")
+        CONFIRMED = "confirmed", _("Confirmed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(
+        TripPlan, on_delete=models.PROTECT, related_name="trip_bookings"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="trip_bookings",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="trip_bookings",
+    )
+    manage_token_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False
+    )
+    lead_name = models.CharField(_("lead traveller"), max_length=160, blank=True)
+    lead_email = models.EmailField(_("email"), blank=True)
+    lead_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    reseller_reference = models.CharField(
+        _("reseller reference"), max_length=100, blank=True
+    )
+    expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("trip booking")
+        verbose_name_plural = _("trip bookings")
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class TripBookingPart(models.Model):
+    """One booked part of a trip booking: which plan step it is, and its booking."""
+
+    trip = models.ForeignKey(
+        TripBooking, on_delete=models.CASCADE, related_name="parts"
+    )
+    booking = models.OneToOneField(
+        "providers.Booking", on_delete=models.PROTECT, related_name="trip_part"
+    )
+    step_id = models.CharField(_("plan step"), max_length=40)
+
+    class Meta:
+        ordering = ["trip", "pk"]
+        verbose_name = _("trip booking part")
+        verbose_name_plural = _("trip booking parts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trip", "step_id"], name="trip_part_step_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trip_id} {self.step_id}"

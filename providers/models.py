@@ -485,7 +485,27 @@ class Booking(models.Model):
     reseller_reference = models.CharField(
         _("reseller reference"), max_length=100, blank=True
     )
+    # Agency API (OCTO) bookings: who booked, the agency's net price, the OCTO contact
+    # and unit items as sent, and the hash of the reserve request (the client's
+    # ``uuid`` is ``Booking.uuid`` and an idempotency key: same uuid, same body).
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        null=True,
+        blank=True,
+    )
+    supplier_reference = models.CharField(
+        _("booking reference"), max_length=12, blank=True, db_index=True
+    )
+    net_minor = models.PositiveIntegerField(
+        _("agency net (minor units)"), null=True, blank=True
+    )
+    contact = models.JSONField(_("contact (as sent)"), default=dict, blank=True)
+    unit_items = models.JSONField(_("unit items (as sent)"), default=list, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
@@ -501,6 +521,7 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["provider", "status"]),
             models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["agency", "reseller_reference"]),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "catalogue",
     "providers",
     "itineraries",
+    "agencies",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,20 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_SUBJECT_PREFIX = "[Titicaca route] "
 ADMINS = [("Staff", address) for address in env.list("DJANGO_ADMINS", default=[])]
 
+# --- Agencies: API keys, OCTO holds, webhooks ----------------------------------------
+# Requests per key when the key has no limit of its own (DRF rate: "600/min").
+API_KEY_RATE_LIMIT = env.str("API_KEY_RATE_LIMIT", default="600/min")
+# Holds: OCTO ``expirationMinutes`` and whole-itinerary holds, default and cap.
+HOLD_DEFAULT_MINUTES = env.int("HOLD_DEFAULT_MINUTES", default=30)
+HOLD_MAX_MINUTES = env.int("HOLD_MAX_MINUTES", default=24 * 60)
+# Webhook deliveries: attempts before an event is given up, consecutive failed events
+# before an endpoint is disabled, the first retry delay (doubling each time) and the
+# request timeout.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -236,7 +251,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication"
+        "agencies.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,

@@ -11,8 +11,6 @@ from providers.services.accounts import (
 )
 from providers.services.availability import slot_get_or_create, slot_set
 from providers.services.bookings import (
-    DEFAULT_HOLD_MINUTES,
-    MAX_HOLD_MINUTES,
     Quote,
     booking_accept,
     booking_cancel,
@@ -43,11 +41,9 @@ from providers.services.listings import (
 )
 
 __all__ = [
-    "DEFAULT_HOLD_MINUTES",
     "GUIDE_LANGUAGES",
     "LISTING_COMMON_FIELDS",
     "LISTING_KIND_FIELDS",
-    "MAX_HOLD_MINUTES",
     "MAX_PHOTOS_PER_LISTING",
     "PriceInput",
     "Quote",

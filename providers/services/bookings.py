@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -29,10 +30,6 @@ from providers.models import (
 from providers.selectors import slot_keys, slot_starts_at, unit_price
 from providers.services.availability import slot_get_or_create
 from tourism.exceptions import BookingExpired, BookingStateError, BookingUnavailable
-
-DEFAULT_HOLD_MINUTES = 30
-MAX_HOLD_MINUTES = 24 * 60
-
 
 # --- Prices -------------------------------------------------------------------------
 
@@ -137,7 +134,7 @@ def booking_hold(
     start_time: dt.time | None,
     units: dict[str, int],
     channel: str,
-    hold_minutes: int = DEFAULT_HOLD_MINUTES,
+    hold_minutes: int | None = None,
     lead_name: str = "",
     lead_email: str = "",
     lead_phone: str = "",
@@ -148,11 +145,13 @@ def booking_hold(
     """Hold places on one slot until ``expires_at``; BookingUnavailable if they do not
     fit (sold out, closed, blocked, past the booking cut-off, not offered that day)."""
     now = now or timezone.now()
-    if not 1 <= hold_minutes <= MAX_HOLD_MINUTES:
+    if hold_minutes is None:
+        hold_minutes = settings.HOLD_DEFAULT_MINUTES
+    if not 1 <= hold_minutes <= settings.HOLD_MAX_MINUTES:
         raise ValidationError(
             {
                 "hold_minutes": _("Hold between 1 and %(max)s minutes.")
-                % {"max": MAX_HOLD_MINUTES}
+                % {"max": settings.HOLD_MAX_MINUTES}
             }
         )
     if not listing.is_active or listing.provider.status != Provider.Status.APPROVED:
