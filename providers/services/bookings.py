@@ -10,6 +10,8 @@ change first locks the booking row so two requests cannot both act on it.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from providers import notifications
+from agencies.models import Agency
+from providers import notifications, signals
 from providers.models import (
     Booking,
     Listing,
@@ -94,6 +97,33 @@ def price_quote(*, listing: Listing, day: dt.date, units: dict[str, int]) -> Quo
 
 # --- Holds and bookings ----------------------------------------------------------
 
+# Booking references: no 0/O, 1/I/L, so they can be read out on a phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def agency_net(total_minor: int, agency: Agency | None) -> int | None:
+    """The agency's net price: retail minus its commission, rounded down (the
+    commission is never under-counted against the provider)."""
+    if agency is None:
+        return None
+    return total_minor - -(-total_minor * agency.commission_bps // 10_000)
+
+
+def _status_changed(booking: Booking, old: str | None) -> None:
+    """Tell listeners (webhooks) once the change is committed."""
+    booking_id, new = booking.pk, booking.status
+
+    def send() -> None:
+        signals.booking_status_changed.send(
+            sender=Booking, booking_id=booking_id, old=old, new=new
+        )
+
+    transaction.on_commit(send, robust=True)
+
 
 def _take_hold(slot: Slot, persons: int) -> bool:
     """Atomically add ``persons`` to ``held`` if they fit; False when they do not."""
@@ -140,10 +170,20 @@ def booking_hold(
     lead_phone: str = "",
     notes: str = "",
     reseller_reference: str = "",
+    agency: Agency | None = None,
+    booking_uuid: uuid.UUID | None = None,
+    contact: dict | None = None,
+    unit_items: list | None = None,
+    request_hash: str = "",
     now: dt.datetime | None = None,
 ) -> Booking:
     """Hold places on one slot until ``expires_at``; BookingUnavailable if they do not
-    fit (sold out, closed, blocked, past the booking cut-off, not offered that day)."""
+    fit (sold out, closed, blocked, past the booking cut-off, not offered that day).
+
+    Agency bookings also record the agency (its net price follows from its
+    commission), the client's ``booking_uuid``, and the OCTO contact and unit items as
+    sent. Runs in the caller's transaction when there is one, so several holds can be
+    taken all or nothing (take them in a fixed slot order to avoid deadlocks)."""
     now = now or timezone.now()
     if hold_minutes is None:
         hold_minutes = settings.HOLD_DEFAULT_MINUTES
@@ -178,7 +218,14 @@ def booking_hold(
                 % {"free": slot.free, "persons": quote.persons},
                 field="units",
             )
-        return Booking.objects.create(
+        booking = Booking.objects.create(
+            uuid=booking_uuid or uuid.uuid4(),
+            supplier_reference=_new_reference(),
+            agency=agency,
+            net_minor=agency_net(quote.total_minor, agency),
+            contact=contact or {},
+            unit_items=unit_items or [],
+            request_hash=request_hash,
             provider_id=listing.provider_id,
             listing=listing,
             slot=slot,
@@ -195,6 +242,8 @@ def booking_hold(
             reseller_reference=reseller_reference,
             expires_at=now + dt.timedelta(minutes=hold_minutes),
         )
+        _status_changed(booking, None)
+        return booking
 
 
 def _locked(booking: Booking) -> Booking:
@@ -208,9 +257,11 @@ def _locked(booking: Booking) -> Booking:
 
 def _expire(booking: Booking, now: dt.datetime) -> None:
     _release(booking.slot_id, held=booking.persons)
+    old = booking.status
     booking.status = Booking.Status.EXPIRED
     booking.cancelled_at = now
     booking.save(update_fields=["status", "cancelled_at"])
+    _status_changed(booking, old)
 
 
 def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
@@ -238,16 +289,20 @@ def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Book
 
 def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
     if booking.listing.confirmation == Listing.Confirmation.ON_REQUEST:
+        old = booking.status
         booking.status = Booking.Status.PENDING
         booking.expires_at = None
         booking.save(update_fields=["status", "expires_at"])
+        _status_changed(booking, old)
         _notify_after_commit(notifications.booking_needs_answer, booking_id=booking.pk)
         return booking
     _held_to_booked(booking)
+    old = booking.status
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now
     booking.expires_at = None
     booking.save(update_fields=["status", "confirmed_at", "expires_at"])
+    _status_changed(booking, old)
     _notify_after_commit(notifications.booking_confirmed, booking_id=booking.pk)
     return booking
 
@@ -259,9 +314,11 @@ def booking_accept(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     if booking.status != Booking.Status.PENDING:
         raise BookingStateError(_("Only bookings waiting for you can be accepted."))
     _held_to_booked(booking)
+    old = booking.status
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now or timezone.now()
     booking.save(update_fields=["status", "confirmed_at"])
+    _status_changed(booking, old)
     _notify_after_commit(notifications.booking_accepted, booking_id=booking.pk)
     return booking
 
@@ -273,9 +330,11 @@ def booking_decline(*, booking: Booking, now: dt.datetime | None = None) -> Book
     if booking.status != Booking.Status.PENDING:
         raise BookingStateError(_("Only bookings waiting for you can be declined."))
     _release(booking.slot_id, held=booking.persons)
+    old = booking.status
     booking.status = Booking.Status.DECLINED
     booking.cancelled_at = now or timezone.now()
     booking.save(update_fields=["status", "cancelled_at"])
+    _status_changed(booking, old)
     _notify_after_commit(notifications.booking_declined, booking_id=booking.pk)
     return booking
 
@@ -311,9 +370,11 @@ def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> Booki
         )
     if booking.status != Booking.Status.ON_HOLD:  # the provider saw it: tell them
         _notify_after_commit(notifications.booking_cancelled, booking_id=booking.pk)
+    old = booking.status
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
     booking.save(update_fields=["status", "cancelled_at", "refund_minor"])
+    _status_changed(booking, old)
     return booking
 
 
@@ -329,9 +390,11 @@ def booking_mark_attendance(
         Booking.Status.NO_SHOW,
     ):
         raise BookingStateError(_("Only confirmed bookings can be marked."))
+    old = booking.status
     booking.status = Booking.Status.REDEEMED if showed_up else Booking.Status.NO_SHOW
     booking.redeemed_at = (now or timezone.now()) if showed_up else None
     booking.save(update_fields=["status", "redeemed_at"])
+    _status_changed(booking, old)
     return booking
 
 
