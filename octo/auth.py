@@ -1,0 +1,44 @@
+"""API-key authentication for the OCTO views: a missing, unknown or revoked key is
+UNAUTHORIZED (401); a valid key of an agency that was deactivated is FORBIDDEN (403),
+so the agency learns its key is fine but its access is suspended."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import authentication, exceptions
+
+from agencies.auth import AgencyPrincipal, ApiKeyAuthentication
+from agencies.models import ApiKey
+from agencies.services import KEY_PREFIX, api_key_hash
+
+
+def _inactive_agency_key(key: str) -> bool:
+    """Whether ``key`` is a genuine, unrevoked key whose agency is inactive."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
+        return False
+    api_key = ApiKey.objects.select_related("agency").filter(prefix=parts[1]).first()
+    return (
+        api_key is not None
+        and hmac.compare_digest(api_key.hashed, api_key_hash(key))
+        and api_key.revoked_at is None
+        and not api_key.agency.is_active
+    )
+
+
+class OctoApiKeyAuthentication(ApiKeyAuthentication):
+    def authenticate(self, request: Any) -> tuple[AgencyPrincipal, ApiKey] | None:
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            header = authentication.get_authorization_header(request).split()
+            if len(header) == 2 and _inactive_agency_key(
+                header[1].decode("ascii", "replace")
+            ):
+                raise exceptions.PermissionDenied(
+                    _("This agency's access is suspended; contact us.")
+                ) from None
+            raise

@@ -1,0 +1,431 @@
+"""OCTO JSON objects (Supplier, Product, Option, Unit, Availability, Booking, …) from
+our models. ``caps`` is the set of capabilities the request asked for and we support:
+``octo/content`` adds the texts (in the request's language), ``octo/pricing`` the
+prices in integer minor units, retail and net (retail minus the agency's
+commission)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from catalogue.models import CURRENCY_EXPONENT
+from octo import selectors
+from octo.selectors import OPTION_ID, OctoAvailability, OctoDay
+from providers.models import Booking, Listing, ListingUnit
+from providers.selectors import unit_price
+from providers.services.bookings import agency_net
+
+CONTENT = "octo/content"
+PRICING = "octo/pricing"
+SUPPORTED_CAPABILITIES = (CONTENT, PRICING)
+LANGUAGES = ("en", "es")
+
+SUPPLIER_ID = "titicaca-route"
+SUPPLIER_NAME = "Titicaca route"
+
+CONTACT_FIELDS = (
+    "fullName",
+    "firstName",
+    "lastName",
+    "emailAddress",
+    "phoneNumber",
+    "postalCode",
+    "country",
+    "notes",
+)
+
+
+def utc(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def capabilities() -> list[dict[str, Any]]:
+    return [
+        {"id": cap, "revision": 1, "required": False, "dependencies": [], "docs": None}
+        for cap in SUPPORTED_CAPABILITIES
+    ]
+
+
+def supplier(*, endpoint: str, caps: set[str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": SUPPLIER_ID,
+        "name": SUPPLIER_NAME,
+        "endpoint": endpoint,
+        "contact": {
+            "website": endpoint.rsplit("/api/octo", 1)[0] + "/",
+            "email": settings.DEFAULT_FROM_EMAIL or None,
+            "telephone": None,
+            "address": None,
+        },
+    }
+    if CONTENT in caps:
+        body["shortDescription"] = _(
+            "Community tourism on the Cusco – Puno – Copacabana – La Paz route: "
+            "homestays, experiences and transport run by local families and "
+            "cooperatives."
+        )
+    return body
+
+
+# --- Prices -------------------------------------------------------------------------
+
+
+def pricing(retail: int, currency: str, agency: Agency | None) -> dict[str, Any]:
+    return {
+        "original": retail,
+        "retail": retail,
+        "net": agency_net(retail, agency),
+        "currency": currency,
+        "currencyPrecision": CURRENCY_EXPONENT.get(currency, 2),
+        "includedTaxes": [],
+    }
+
+
+def _from_price(unit: ListingUnit) -> int:
+    return min([unit.price_minor, *(s.price_minor for s in unit.schedules.all())])
+
+
+# --- Products -----------------------------------------------------------------------
+
+_UNIT_TYPES = (
+    ("infant", "INFANT"),
+    ("baby", "INFANT"),
+    ("child", "CHILD"),
+    ("kid", "CHILD"),
+    ("youth", "YOUTH"),
+    ("teen", "YOUTH"),
+    ("senior", "SENIOR"),
+    ("student", "STUDENT"),
+    ("family", "FAMILY"),
+    ("military", "MILITARY"),
+    ("adult", "ADULT"),
+)
+
+
+def unit_type(unit: ListingUnit) -> str:
+    """From the unit's code when it says (``adult``, ``child``, ``infant``, …), else
+    from its ages; a unit without either is an ADULT if it takes a place."""
+    code = unit.code.lower()
+    for word, kind in _UNIT_TYPES:
+        if word in code:
+            return kind
+    if unit.max_age is not None and unit.max_age <= 2:
+        return "INFANT"
+    if unit.max_age is not None and unit.max_age <= 17:
+        return "CHILD"
+    if unit.min_age is not None and unit.min_age >= 60:
+        return "SENIOR"
+    return "ADULT" if unit.occupies_capacity else "OTHER"
+
+
+def unit(
+    item: ListingUnit, listing: Listing, *, caps: set[str], agency: Agency | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": item.code,
+        "internalName": item.name_en,
+        "reference": None,
+        "type": unit_type(item),
+        "restrictions": {
+            "minAge": item.min_age or 0,
+            "maxAge": 99 if item.max_age is None else item.max_age,
+            "idRequired": False,
+            "minQuantity": None,
+            "maxQuantity": listing.max_party if item.occupies_capacity else None,
+            "paxCount": 1 if item.occupies_capacity else 0,
+            "accompaniedBy": [],
+        },
+        "requiredContactFields": [],
+    }
+    if PRICING in caps:
+        body["pricingFrom"] = [pricing(_from_price(item), listing.currency, agency)]
+    if CONTENT in caps:
+        body["title"] = item.name
+    return body
+
+
+def option(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
+    hours = listing.cancellation_cutoff_hours
+    body: dict[str, Any] = {
+        "id": OPTION_ID,
+        "default": True,
+        "internalName": "DEFAULT",
+        "reference": None,
+        "availabilityLocalStartTimes": [
+            t.strftime("%H:%M") for t in selectors.local_start_times(listing)
+        ],
+        "cancellationCutoff": _("%(hours)s hours") % {"hours": hours},
+        "cancellationCutoffAmount": hours,
+        "cancellationCutoffUnit": "hour",
+        "requiredContactFields": [],
+        "restrictions": {"minUnits": listing.min_party, "maxUnits": listing.max_party},
+        "units": [
+            unit(u, listing, caps=caps, agency=agency) for u in listing.units.all()
+        ],
+    }
+    if CONTENT in caps:
+        body["title"] = listing.title
+        body["shortDescription"] = None
+        if listing.duration_min:
+            body["durationMinutesFrom"] = listing.duration_min
+            body["durationMinutesTo"] = None
+    return body
+
+
+def product(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
+    instant = listing.confirmation == Listing.Confirmation.INSTANT
+    body: dict[str, Any] = {
+        "id": str(listing.pk),
+        "internalName": listing.title_en,
+        "reference": None,
+        "locale": f"es-{listing.place.country.code}",
+        "timeZone": listing.place.country.timezone,
+        "allowFreesale": False,
+        "instantConfirmation": instant,
+        "instantDelivery": instant,
+        "availabilityRequired": True,
+        "availabilityType": (
+            "START_TIME" if selectors.is_start_time(listing) else "OPENING_HOURS"
+        ),
+        "deliveryFormats": ["QRCODE"],
+        "deliveryMethods": ["VOUCHER"],
+        "redemptionMethod": "MANIFEST",
+        "options": [option(listing, caps=caps, agency=agency)],
+    }
+    if PRICING in caps:
+        body["defaultCurrency"] = listing.currency
+        body["availableCurrencies"] = [listing.currency]
+        body["pricingPer"] = "UNIT"
+    if CONTENT in caps:
+        body["title"] = listing.title
+        body["shortDescription"] = listing.description or None
+        if listing.duration_min:
+            body["durationMinutesFrom"] = listing.duration_min
+            body["durationMinutesTo"] = None
+    return body
+
+
+# --- Availability -------------------------------------------------------------------
+
+
+def opening_hours(listing: Listing) -> list[dict[str, str]]:
+    if listing.opens and listing.closes:
+        return [
+            {
+                "from": listing.opens.strftime("%H:%M"),
+                "to": listing.closes.strftime("%H:%M"),
+            }
+        ]
+    return []
+
+
+def _unit_pricing(
+    listing: Listing, day: dt.date, agency: Agency | None
+) -> list[dict[str, Any]]:
+    return [
+        {"unitId": u.code, **pricing(unit_price(u, day), listing.currency, agency)}
+        for u in listing.units.all()
+    ]
+
+
+def _party_price(listing: Listing, day: dt.date, units: dict[str, int] | None) -> int:
+    """The price of the requested units, else of one place (the cheapest unit that
+    takes one)."""
+    by_code = {u.code: u for u in listing.units.all()}
+    if units:
+        return sum(
+            unit_price(by_code[c], day) * n for c, n in units.items() if c in by_code
+        )
+    prices = [unit_price(u, day) for u in by_code.values() if u.occupies_capacity]
+    return min(prices, default=0)
+
+
+def availability(
+    item: OctoAvailability,
+    *,
+    caps: set[str],
+    agency: Agency | None,
+    units: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    listing = item.listing
+    body: dict[str, Any] = {
+        "id": item.id,
+        "localDateTimeStart": item.starts.isoformat(),
+        "localDateTimeEnd": item.ends.isoformat(),
+        "utcCutoffAt": utc(item.cutoff),
+        "allDay": item.all_day,
+        "available": item.available,
+        "status": item.status,
+        "vacancies": item.vacancies,
+        "capacity": item.capacity,
+        "maxUnits": listing.max_party,
+        "openingHours": opening_hours(listing),
+    }
+    if PRICING in caps:
+        body["unitPricing"] = _unit_pricing(listing, item.date, agency)
+        body["pricing"] = pricing(
+            _party_price(listing, item.date, units), listing.currency, agency
+        )
+    if CONTENT in caps:
+        body["title"] = None
+        body["shortDescription"] = ""
+    return body
+
+
+def calendar_day(
+    day: OctoDay,
+    listing: Listing,
+    *,
+    caps: set[str],
+    agency: Agency | None,
+    units: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "localDate": day.date.isoformat(),
+        "available": day.available,
+        "status": day.status,
+        "vacancies": day.vacancies,
+        "capacity": day.capacity,
+        "openingHours": opening_hours(listing),
+    }
+    if PRICING in caps:
+        body["unitPricingFrom"] = _unit_pricing(listing, day.date, agency)
+        body["pricingFrom"] = pricing(
+            _party_price(listing, day.date, units), listing.currency, agency
+        )
+    return body
+
+
+# --- Bookings -----------------------------------------------------------------------
+
+STATUSES = {
+    Booking.Status.ON_HOLD: "ON_HOLD",
+    Booking.Status.PENDING: "PENDING",
+    Booking.Status.CONFIRMED: "CONFIRMED",
+    Booking.Status.DECLINED: "REJECTED",
+    Booking.Status.CANCELLED: "CANCELLED",
+    Booking.Status.EXPIRED: "EXPIRED",
+    Booking.Status.REDEEMED: "REDEEMED",
+    # OCTO has no no-show: the booking stood and was not redeemed.
+    Booking.Status.NO_SHOW: "CONFIRMED",
+}
+
+
+def contact(sent: dict[str, Any] | None) -> dict[str, Any]:
+    sent = sent or {}
+    body = {name: sent.get(name) for name in CONTACT_FIELDS}
+    if not body["fullName"] and (body["firstName"] or body["lastName"]):
+        body["fullName"] = " ".join(
+            p for p in (body["firstName"], body["lastName"]) if p
+        )
+    body["locales"] = list(sent.get("locales") or [])
+    return body
+
+
+def _refund(booking: Booking) -> str:
+    refund = booking.refund_minor or 0
+    if refund >= booking.total_minor:
+        return "FULL"
+    return "PARTIAL" if refund > 0 else "NONE"
+
+
+def _voucher(booking: Booking) -> dict[str, Any] | None:
+    if booking.status not in Booking.BOOKED:
+        return None
+    return {
+        "redemptionMethod": "MANIFEST",
+        "utcRedeemedAt": utc(booking.redeemed_at),
+        "deliveryOptions": [
+            {"deliveryFormat": "QRCODE", "deliveryValue": booking.supplier_reference}
+        ],
+    }
+
+
+def booking(
+    item: Booking,
+    *,
+    caps: set[str],
+    agency: Agency | None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    now = now or timezone.now()
+    listing = item.listing
+    status = STATUSES[item.status]
+    slot_availability = selectors.availability_of_slot(
+        listing=listing, slot=item.slot, now=now
+    )
+    by_code = {u.code: u for u in listing.units.all()}
+    unit_items = []
+    for n, sent in enumerate(item.unit_items or [], 1):
+        entry: dict[str, Any] = {
+            "uuid": sent["uuid"],
+            "resellerReference": sent.get("resellerReference"),
+            "supplierReference": f"{item.supplier_reference}-{n}",
+            "unitId": sent["unitId"],
+            "status": status,
+            "utcRedeemedAt": utc(item.redeemed_at),
+            "contact": contact(sent.get("contact")),
+            "ticket": None,
+        }
+        listing_unit = by_code.get(sent["unitId"])
+        if PRICING in caps and listing_unit is not None:
+            entry["pricing"] = pricing(
+                unit_price(listing_unit, item.slot.date), item.currency, agency
+            )
+        unit_items.append(entry)
+    cancellation = None
+    if item.status == Booking.Status.CANCELLED:
+        cancellation = {
+            "refund": _refund(item),
+            "reason": None,
+            "utcCancelledAt": utc(item.cancelled_at),
+        }
+    body: dict[str, Any] = {
+        "id": str(item.uuid),
+        "uuid": str(item.uuid),
+        "testMode": False,
+        "resellerReference": item.reseller_reference or None,
+        "supplierReference": item.supplier_reference or None,
+        "status": status,
+        "utcCreatedAt": utc(item.created_at),
+        "utcUpdatedAt": utc(item.updated_at),
+        "utcExpiresAt": (
+            utc(item.expires_at) if item.status == Booking.Status.ON_HOLD else None
+        ),
+        "utcRedeemedAt": (
+            utc(item.redeemed_at) if item.status == Booking.Status.REDEEMED else None
+        ),
+        "utcConfirmedAt": (
+            utc(item.confirmed_at)
+            if item.status in (*Booking.BOOKED, Booking.Status.CANCELLED)
+            else None
+        ),
+        "productId": str(listing.pk),
+        "optionId": OPTION_ID,
+        "cancellable": selectors.booking_cancellable(booking=item, now=now),
+        "cancellation": cancellation,
+        "freesale": False,
+        "availabilityId": slot_availability.id,
+        "availability": availability(
+            slot_availability, caps=caps, agency=agency, units=item.units
+        ),
+        "contact": contact(item.contact),
+        "notes": item.notes or None,
+        "deliveryMethods": ["VOUCHER"],
+        "voucher": _voucher(item),
+        "unitItems": unit_items,
+    }
+    if PRICING in caps:
+        body["pricing"] = {
+            **pricing(item.total_minor, item.currency, None),
+            "net": item.net_minor,
+        }
+    return body

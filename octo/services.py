@@ -1,0 +1,336 @@
+"""Writes of the OCTO supplier API: reserve, extend, confirm, update and cancel an
+agency's booking. Capacity always moves through ``providers.services`` (one
+conditional UPDATE per hold, never an oversell); this module adds OCTO's rules:
+
+- the client's booking ``uuid`` is an idempotency key: the same agency sending the
+  same body again gets the same booking (no second hold); the uuid with another
+  body, or a uuid already used by someone else, is refused;
+- a hold past its expiry is expired when it is read or acted on (its places go back
+  at once), not only by the periodic sweep;
+- an agency acts only on its own bookings (the views look them up by agency).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from octo import errors
+from octo.errors import OctoError
+from octo.selectors import booking_cancellable
+from providers.models import Booking, Listing
+from providers.services import booking_cancel, booking_confirm, booking_hold
+from providers.services import bookings as booking_services
+from tourism.exceptions import BookingExpired, BookingStateError, BookingUnavailable
+
+
+def request_hash(body: Any) -> str:
+    """SHA-256 of the body as canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def hold_minutes(requested: int | None) -> int:
+    """The client's ``expirationMinutes``, the default when absent, capped."""
+    if requested is None:
+        return settings.HOLD_DEFAULT_MINUTES
+    return max(1, min(requested, settings.HOLD_MAX_MINUTES))
+
+
+def booking_expire_if_due(
+    *, booking: Booking, now: dt.datetime | None = None
+) -> Booking:
+    """Expire one hold past its expiry now (as the sweep would), releasing its places;
+    other bookings are returned unchanged."""
+    now = now or timezone.now()
+    if not (
+        booking.status == Booking.Status.ON_HOLD
+        and booking.expires_at is not None
+        and booking.expires_at <= now
+    ):
+        return booking
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if (
+            locked.status == Booking.Status.ON_HOLD
+            and locked.expires_at is not None
+            and locked.expires_at <= now
+        ):
+            booking_services._expire(locked, now)
+    booking.refresh_from_db()
+    return booking
+
+
+def lead_fields(contact: dict[str, Any]) -> dict[str, str]:
+    """The booking's lead traveller (what the provider's manifest shows)."""
+    name = contact.get("fullName") or " ".join(
+        part for part in (contact.get("firstName"), contact.get("lastName")) if part
+    )
+    return {
+        "lead_name": (name or "")[:160],
+        "lead_email": (contact.get("emailAddress") or "")[:254],
+        "lead_phone": (contact.get("phoneNumber") or "")[:40],
+    }
+
+
+def unit_items_with_uuids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The unit items as sent, each with a uuid (made for those sent without)."""
+    return [{**item, "uuid": item.get("uuid") or str(uuid.uuid4())} for item in items]
+
+
+@dataclass(frozen=True)
+class Reservation:
+    listing: Listing
+    day: dt.date
+    start_time: dt.time | None
+    unit_items: list[dict[str, Any]]
+    booking_uuid: uuid.UUID | None
+    expiration_minutes: int | None
+    notes: str
+    reseller_reference: str
+    contact: dict[str, Any]
+    request_hash: str
+
+
+def _replay(existing: Booking, agency: Agency, body_hash: str) -> Booking:
+    if existing.agency_id != agency.pk or existing.request_hash != body_hash:
+        raise errors.invalid(
+            errors.INVALID_BOOKING_UUID,
+            existing.uuid,
+            _("This uuid is already used by another booking request."),
+        )
+    return booking_expire_if_due(booking=existing)
+
+
+def booking_reserve(
+    *, agency: Agency, reservation: Reservation, now: dt.datetime | None = None
+) -> Booking:
+    """Hold the places of an OCTO reservation (status ON_HOLD), or return the booking
+    an identical earlier request made."""
+    r = reservation
+    if r.booking_uuid is not None:
+        existing = Booking.objects.filter(uuid=r.booking_uuid).first()
+        if existing is not None:
+            return _replay(existing, agency, r.request_hash)
+    units = Counter(item["unitId"] for item in r.unit_items)
+    try:
+        return booking_hold(
+            listing=r.listing,
+            day=r.day,
+            start_time=r.start_time,
+            units=dict(units),
+            channel=Booking.Channel.AGENCY,
+            hold_minutes=hold_minutes(r.expiration_minutes),
+            notes=r.notes,
+            reseller_reference=r.reseller_reference,
+            agency=agency,
+            booking_uuid=r.booking_uuid,
+            contact=r.contact,
+            unit_items=unit_items_with_uuids(r.unit_items),
+            request_hash=r.request_hash,
+            now=now,
+            **lead_fields(r.contact),
+        )
+    except IntegrityError:
+        # The same uuid raced in from another request: the loser's hold was rolled
+        # back with its insert; answer as for a replay.
+        existing = Booking.objects.filter(uuid=r.booking_uuid).first()
+        if existing is None:
+            raise
+        return _replay(existing, agency, r.request_hash)
+    except BookingUnavailable as exc:
+        if exc.field == "listing":
+            raise errors.invalid(
+                errors.INVALID_PRODUCT_ID, r.listing.pk, exc.message
+            ) from exc
+        raise errors.unprocessable(exc.message) from exc
+    except ValidationError as exc:
+        raise errors.unprocessable(" ".join(exc.messages)) from exc
+
+
+def _expired_error(booking: Booking) -> OctoError:
+    return errors.invalid(
+        errors.INVALID_BOOKING_UUID,
+        booking.uuid,
+        _("The booking's hold expired; reserve again."),
+    )
+
+
+def booking_extend(
+    *, booking: Booking, expiration_minutes: int | None, now: dt.datetime | None = None
+) -> Booking:
+    """Hold an ON_HOLD booking longer: it now expires ``expirationMinutes`` from now."""
+    now = now or timezone.now()
+    booking = booking_expire_if_due(booking=booking, now=now)
+    if booking.status == Booking.Status.EXPIRED:
+        raise _expired_error(booking)
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status != Booking.Status.ON_HOLD:
+            raise errors.unprocessable(
+                _("Only a booking on hold can be extended; this one is %(status)s.")
+                % {"status": locked.get_status_display()}
+            )
+        locked.expires_at = now + dt.timedelta(minutes=hold_minutes(expiration_minutes))
+        locked.save(update_fields=["expires_at", "updated_at"])
+    booking.refresh_from_db()
+    return booking
+
+
+def _merge_unit_items(
+    booking: Booking, sent: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Per-item contacts and references for the same units: items are matched by
+    uuid, others take the uuids of the booking's remaining items of their unit."""
+    if sent is None:
+        return booking.unit_items
+    if Counter(i["unitId"] for i in sent) != Counter(booking.units):
+        raise errors.unprocessable(
+            _(
+                "The unit items must be the same units as reserved (%(units)s); to "
+                "change them, cancel and reserve again."
+            )
+            % {"units": ", ".join(f"{n} × {c}" for c, n in booking.units.items())}
+        )
+    free: dict[str, list[str]] = {}
+    known = {i.get("uuid") for i in booking.unit_items}
+    sent_uuids = {i.get("uuid") for i in sent if i.get("uuid")}
+    for item in booking.unit_items:
+        if item.get("uuid") not in sent_uuids:
+            free.setdefault(item["unitId"], []).append(item["uuid"])
+    merged = []
+    for item in sent:
+        if item.get("uuid") and item["uuid"] in known:
+            merged.append(dict(item))
+        else:
+            pool = free.get(item["unitId"]) or []
+            merged.append({**item, "uuid": pool.pop(0) if pool else str(uuid.uuid4())})
+    return merged
+
+
+def booking_confirm_octo(
+    *,
+    booking: Booking,
+    contact: dict[str, Any],
+    reseller_reference: str | None,
+    unit_items: list[dict[str, Any]] | None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Confirm a hold with the traveller's contact: CONFIRMED for instant listings,
+    PENDING for on-request ones until the provider answers. An expired hold is
+    released and refused (INVALID_BOOKING_UUID, as OCTO says)."""
+    now = now or timezone.now()
+    booking = booking_expire_if_due(booking=booking, now=now)
+    if booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING):
+        return booking  # confirming twice is harmless
+    if booking.status == Booking.Status.EXPIRED:
+        raise _expired_error(booking)
+    if booking.status != Booking.Status.ON_HOLD:
+        raise errors.unprocessable(
+            _("A %(status)s booking cannot be confirmed.")
+            % {"status": booking.get_status_display()}
+        )
+    items = _merge_unit_items(booking, unit_items)
+    changes: dict[str, Any] = {
+        "contact": contact,
+        "unit_items": items,
+        "updated_at": now,
+        **lead_fields(contact),
+    }
+    if reseller_reference is not None:
+        changes["reseller_reference"] = reseller_reference
+    # Saved before the confirmation so the provider's notice has the traveller.
+    Booking.objects.filter(pk=booking.pk, status=Booking.Status.ON_HOLD).update(
+        **changes
+    )
+    try:
+        booking_confirm(booking=booking, now=now)
+    except BookingExpired as exc:
+        raise _expired_error(booking) from exc
+    except BookingStateError as exc:
+        raise errors.unprocessable(exc.message) from exc
+    booking.refresh_from_db()
+    return booking
+
+
+def booking_update(
+    *,
+    booking: Booking,
+    changes: dict[str, Any],
+    now: dt.datetime | None = None,
+) -> Booking:
+    """PATCH: the reseller reference, notes, contact, per-item details and (on hold)
+    the expiry, while the booking can still be cancelled. The product, option,
+    availability and units cannot change here (cancel and reserve again)."""
+    now = now or timezone.now()
+    booking = booking_expire_if_due(booking=booking, now=now)
+    if booking.status == Booking.Status.EXPIRED:
+        raise _expired_error(booking)
+    if not booking_cancellable(booking=booking, now=now):
+        raise errors.unprocessable(
+            _("This booking can no longer be changed (see its cancellable field).")
+        )
+    fields: dict[str, Any] = {}
+    if "resellerReference" in changes:
+        fields["reseller_reference"] = changes["resellerReference"]
+    if "notes" in changes:
+        fields["notes"] = changes["notes"] or ""
+    if "contact" in changes:
+        fields["contact"] = changes["contact"]
+        fields.update(lead_fields(changes["contact"]))
+    if "unitItems" in changes:
+        fields["unit_items"] = _merge_unit_items(booking, changes["unitItems"])
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status != booking.status:
+            raise errors.unprocessable(_("The booking changed meanwhile; try again."))
+        if "expirationMinutes" in changes:
+            if locked.status != Booking.Status.ON_HOLD:
+                raise errors.unprocessable(
+                    _("Only a booking on hold has an expiry to change.")
+                )
+            fields["expires_at"] = now + dt.timedelta(
+                minutes=hold_minutes(changes["expirationMinutes"])
+            )
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*fields, "updated_at"])
+    booking.refresh_from_db()
+    return booking
+
+
+def booking_cancel_octo(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+    """Cancel while ``cancellable`` (the refund follows the listing's policy);
+    cancelling a cancelled booking again returns it unchanged."""
+    now = now or timezone.now()
+    booking = booking_expire_if_due(booking=booking, now=now)
+    if booking.status == Booking.Status.CANCELLED:
+        return booking
+    if booking.status == Booking.Status.EXPIRED:
+        raise _expired_error(booking)
+    if not booking_cancellable(booking=booking, now=now):
+        raise errors.unprocessable(
+            _(
+                "This booking can no longer be cancelled: confirmed bookings can be "
+                "cancelled until %(hours)s hours before the start."
+            )
+            % {"hours": booking.listing.cancellation_cutoff_hours}
+        )
+    try:
+        booking_cancel(booking=booking, now=now)
+    except BookingStateError as exc:
+        raise errors.unprocessable(exc.message) from exc
+    booking.refresh_from_db()
+    return booking
