@@ -1,10 +1,13 @@
-"""Plan API (``/api/v1/plans/``): parse, call a service, render."""
+"""Plan API (``/api/v1/plans/``): parse, call a service, render. Whole-itinerary
+holds: ``POST /plans/{id}/hold``, ``/confirm``, ``/cancel`` and
+``GET /trip-bookings/{id}/``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -14,14 +17,16 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from agencies.auth import request_agency
 from catalogue.apis import ErrorSerializer
 from catalogue.models import CURRENCY_EXPONENT, Currency, Place
 from itineraries import selectors, services
-from itineraries.models import TripPlan
+from itineraries.models import TripBooking, TripPlan
+from itineraries.planning.planner import money
 from itineraries.planning.world import HUBS, Pace
 from providers.models import InterestTag
-from providers.selectors import listing_list_bookable
-from tourism.exceptions import NotFoundError
+from providers.selectors import listing_list_bookable, slot_starts_at
+from tourism.exceptions import ApplicationError, NotFoundError
 
 MAX_DAYS = 21
 MAX_PERSONS = 20
@@ -299,3 +304,357 @@ class PlanReplanApi(APIView):
             user=request.user,
         )
         return _created(new)
+
+
+# --- Whole-itinerary holds (trip bookings) ------------------------------------------
+
+MANAGE_TOKEN_HEADER = "X-Manage-Token"
+
+
+class LeadSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=160)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.RegexField(
+        r"^\+?[0-9][0-9 ()./-]{4,38}$",
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={
+            "invalid": _("Use digits, spaces and an optional leading +, e.g. +51 ...")
+        },
+    )
+
+    def validate_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(_("This field may not be blank."))
+        return value.strip()
+
+
+class TripHoldSerializer(serializers.Serializer):
+    hold_minutes = serializers.IntegerField(required=False, allow_null=True)
+    lead = LeadSerializer(required=False, allow_null=True)
+    reseller_reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+
+    def validate_hold_minutes(self, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= settings.HOLD_MAX_MINUTES:
+            raise serializers.ValidationError(
+                _("Hold between 1 and %(max)s minutes.")
+                % {"max": settings.HOLD_MAX_MINUTES}
+            )
+        return value
+
+
+class TripActSerializer(serializers.Serializer):
+    """Body of confirm and cancel: which trip booking (default: yours of this plan),
+    and the manage token (or send it as the X-Manage-Token header)."""
+
+    trip_booking = serializers.UUIDField(required=False)
+    manage_token = serializers.CharField(
+        max_length=200, required=False, allow_blank=True
+    )
+
+
+class TripConfirmSerializer(TripActSerializer):
+    lead = LeadSerializer(required=False, allow_null=True)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+def _owner(request: Request) -> services.TripOwner:
+    """The requester: an agency (API key), a signed-in traveller (session), and/or the
+    manage token of an anonymous hold (header, or ``manage_token`` in the body)."""
+    agency = request_agency(request)
+    user = None
+    if agency is None and getattr(request.user, "is_authenticated", False):
+        user = request.user
+    token = request.headers.get(MANAGE_TOKEN_HEADER, "")
+    if not token:
+        token = _body(request).get("manage_token") or ""
+    return services.TripOwner(agency=agency, user=user, token=str(token)[:200])
+
+
+def _step_index(plan: TripPlan) -> dict[str, dict[str, Any]]:
+    return {step["id"]: step for day in plan.days or [] for step in day["steps"]}
+
+
+def _money_by_currency(amounts: list[tuple[int, str]]) -> list[dict[str, str]]:
+    sums: dict[str, int] = {}
+    for minor, currency in amounts:
+        sums[currency] = sums.get(currency, 0) + minor
+    return [money(value, currency) for currency, value in sorted(sums.items())]
+
+
+def trip_output(trip: TripBooking, *, manage_token: str = "") -> dict[str, Any]:
+    """A trip booking as the API shows it to its owner: each held part (local date
+    and time with the offset, persons, price, status, refund), the parts paid
+    locally, and totals per currency."""
+    language = _language()
+    steps = _step_index(trip.plan)
+    parts = []
+    for part in trip.parts.all():
+        booking = part.booking
+        listing, slot = booking.listing, booking.slot
+        step = steps.get(part.step_id) or {}
+        starts = slot_starts_at(
+            listing=listing, day=slot.date, start_time=slot.start_time
+        )
+        parts.append(
+            {
+                "step_id": part.step_id,
+                "kind": step.get("kind", listing.kind),
+                "title": _localise(step.get("title"), language) or listing.title,
+                "listing": listing.pk,
+                "provider": listing.provider.name,
+                "reference": booking.supplier_reference,
+                "date": slot.date.isoformat(),
+                "start_time": slot.start_time.strftime("%H:%M")
+                if slot.start_time
+                else None,
+                "start": starts.isoformat(),
+                "persons": booking.persons,
+                "units": booking.units,
+                "price": money(booking.total_minor, booking.currency),
+                "confirmation": listing.confirmation,
+                "status": booking.status,
+                "refund": money(booking.refund_minor, booking.currency)
+                if booking.refund_minor is not None
+                else None,
+            }
+        )
+    order = {step_id: index for index, step_id in enumerate(steps)}
+    parts.sort(key=lambda p: (order.get(p["step_id"], len(order)), p["step_id"]))
+    _held, local = selectors.plan_trip_parts(trip.plan)
+    pay_locally = [
+        {
+            "step_id": spec.step_id,
+            "kind": spec.kind,
+            "title": _localise(spec.title, language),
+            "departure": spec.departure_id,
+            "date": spec.day.isoformat(),
+            "start": spec.start,
+            "price": spec.price,
+            "note": str(
+                _("Not held: pay the operator on board.")
+                if spec.kind == "transport"
+                else _("Not held: no bookable stay; book on arrival (estimate).")
+            ),
+        }
+        for spec in local
+    ]
+    bookings = [part.booking for part in trip.parts.all()]
+    live = [b for b in bookings if b.status not in _GONE]
+    output = {
+        "id": str(trip.pk),
+        "plan": str(trip.plan_id),
+        "status": trip.status,
+        "expires_at": trip.expires_at.isoformat() if trip.expires_at else None,
+        "created_at": trip.created_at.isoformat(),
+        "confirmed_at": trip.confirmed_at.isoformat() if trip.confirmed_at else None,
+        "cancelled_at": trip.cancelled_at.isoformat() if trip.cancelled_at else None,
+        "lead": {
+            "name": trip.lead_name,
+            "email": trip.lead_email,
+            "phone": trip.lead_phone,
+        },
+        "reseller_reference": trip.reseller_reference,
+        "parts": parts,
+        "pending": [p["step_id"] for p in parts if p["status"] == "pending"],
+        "pay_locally": pay_locally,
+        "totals": {
+            "held": _money_by_currency([(b.total_minor, b.currency) for b in live]),
+            "refund": _money_by_currency(
+                [(b.refund_minor, b.currency) for b in bookings if b.refund_minor]
+            ),
+        },
+    }
+    if manage_token:
+        output["manage_token"] = manage_token
+    return output
+
+
+_GONE = ("cancelled", "expired", "declined")
+
+
+def _error(exc: ApplicationError, extra: dict[str, Any]) -> Response:
+    return Response(
+        {
+            "detail": exc.message,
+            "errors": {exc.field or "non_field_errors": [exc.message]},
+            **extra,
+        },
+        status=exc.status_code,
+    )
+
+
+def _parts_errors(parts: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    return [{**p, "title": _localise(p.get("title"), language)} for p in parts]
+
+
+class TripThrottle(ScopedRateThrottle):
+    """The plan endpoints' rate, counted per agency, per traveller, else per IP."""
+
+    scope_attr = "throttle_scope"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        agency = request_agency(request)
+        if agency is not None:
+            ident = f"agency-{agency.pk}"
+        elif getattr(request.user, "is_authenticated", False):
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _plan_for(plan_id) -> TripPlan:
+    plan = selectors.plan_get(plan_id=plan_id)
+    if plan is None:
+        raise NotFoundError(str(_("No such plan.")), field="id")
+    return plan
+
+
+class PlanHoldApi(APIView):
+    throttle_classes = [TripThrottle]
+    throttle_scope = "plans"
+
+    @extend_schema(
+        request=TripHoldSerializer,
+        responses={
+            201: OpenApiResponse(
+                description="Every bookable part held until expires_at (anonymous "
+                "visitors also get their one-time manage_token)"
+            ),
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(
+                description="Not held: the plan is not solved or already held, or "
+                "parts are gone (listed in 'unavailable', with a re-plan hint)"
+            ),
+        },
+        summary="Hold a whole itinerary",
+    )
+    def post(self, request: Request, plan_id) -> Response:
+        owner = _owner(request)
+        plan = _plan_for(plan_id)
+        serializer = TripHoldSerializer(data=_body(request))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        lead = data.get("lead") or {}
+        try:
+            held = services.trip_hold(
+                plan=plan,
+                owner=owner,
+                hold_minutes=data.get("hold_minutes"),
+                lead_name=lead.get("name", ""),
+                lead_email=lead.get("email", ""),
+                lead_phone=lead.get("phone", ""),
+                language=_language(),
+                reseller_reference=data["reseller_reference"],
+            )
+        except services.TripPartsUnavailable as exc:
+            drop = [p["step_id"] for p in exc.parts]
+            return _error(
+                exc,
+                {
+                    "unavailable": _parts_errors(exc.parts, _language()),
+                    "replan": {
+                        "url": f"/api/v1/plans/{plan.pk}/replan",
+                        "body": {"drop": drop},
+                    },
+                },
+            )
+        trip = selectors.trip_booking_get(trip_id=held.trip.pk)
+        return Response(
+            trip_output(trip, manage_token=held.manage_token),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _trip_of_plan(request: Request, plan_id, serializer_class) -> tuple:
+    owner = _owner(request)
+    serializer = serializer_class(data=_body(request))
+    serializer.is_valid(raise_exception=True)
+    trip = selectors.trip_booking_for_plan(
+        plan_id=plan_id,
+        owner=owner,
+        trip_id=serializer.validated_data.get("trip_booking"),
+    )
+    if trip is None:
+        raise NotFoundError(
+            str(_("No trip booking of yours for this plan.")), field="id"
+        )
+    return trip, serializer.validated_data
+
+
+def _expired(exc: services.TripHoldExpired) -> Response:
+    return _error(exc, {"unavailable": _parts_errors(exc.parts, _language())})
+
+
+class PlanConfirmApi(APIView):
+    @extend_schema(
+        request=TripConfirmSerializer,
+        responses={
+            200: OpenApiResponse(
+                description="Confirmed: each part confirmed, or pending when the "
+                "provider confirms on request"
+            ),
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            409: OpenApiResponse(
+                description="The hold expired or a part is gone: all released"
+            ),
+        },
+        summary="Confirm a held itinerary",
+    )
+    def post(self, request: Request, plan_id) -> Response:
+        trip, data = _trip_of_plan(request, plan_id, TripConfirmSerializer)
+        lead = data.get("lead") or {}
+        try:
+            trip = services.trip_confirm(
+                trip=trip,
+                lead_name=lead.get("name"),
+                lead_email=lead.get("email") if lead else None,
+                lead_phone=lead.get("phone") if lead else None,
+            )
+        except services.TripHoldExpired as exc:
+            return _expired(exc)
+        return Response(trip_output(trip))
+
+
+class PlanCancelApi(APIView):
+    @extend_schema(
+        request=TripActSerializer,
+        responses={
+            200: OpenApiResponse(description="Cancelled, with each part's refund"),
+            404: ErrorSerializer,
+            409: OpenApiResponse(description="The hold had expired: nothing to cancel"),
+        },
+        summary="Cancel a held or confirmed itinerary",
+    )
+    def post(self, request: Request, plan_id) -> Response:
+        trip, _data = _trip_of_plan(request, plan_id, TripActSerializer)
+        try:
+            trip = services.trip_cancel(trip=trip)
+        except services.TripHoldExpired as exc:
+            return _expired(exc)
+        return Response(trip_output(trip))
+
+
+class TripBookingDetailApi(APIView):
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The trip booking"),
+            404: ErrorSerializer,
+        },
+        summary="Read a trip booking (its owner only)",
+    )
+    def get(self, request: Request, trip_id) -> Response:
+        trip = selectors.trip_booking_get_owned(trip_id=trip_id, owner=_owner(request))
+        if trip is None:
+            raise NotFoundError(str(_("No such trip booking.")), field="id")
+        return Response(trip_output(services.trip_refresh(trip=trip)))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
@@ -20,7 +22,7 @@ from catalogue.models import (
     RouteLeg,
 )
 from catalogue.selectors import departure_occurrences, exchange_rates_current
-from itineraries.models import TripPlan
+from itineraries.models import TripBooking, TripBookingPart, TripPlan
 from itineraries.planning.messages import Msg, Text
 from itineraries.planning.world import (
     HUBS,
@@ -435,3 +437,233 @@ def world_load(
         satellites={hub: tuple(sorted(s)) for hub, s in satellites.items()},
         areas=areas,
     )
+
+
+# --- Whole-itinerary holds: which steps of a plan are booked, and trip bookings -----
+
+
+def party_unit_pick(units: list) -> tuple | None:
+    """The listing units an adult and a child of a plan's party are booked as: the
+    planner's pricing rule (the ``adult`` and ``child`` codes, else the dearest unit
+    open to adults and the first, cheapest, for under-18s), except that a child is
+    never an infant on a lap (a child of the plan takes a place); children count as
+    adults when the listing has no child unit. None without units."""
+    if not units:
+        return None
+    adult = next((u for u in units if u.code == "adult"), None) or max(
+        (u for u in units if u.max_age is None or u.max_age >= 18),
+        key=lambda u: u.price_minor,
+        default=units[-1],
+    )
+    child = next((u for u in units if u.code == "child"), None) or next(
+        (
+            u
+            for u in units
+            if u.max_age is not None
+            and u.max_age < 18
+            and getattr(u, "occupies_capacity", True)
+        ),
+        adult,
+    )
+    return adult, child
+
+
+def party_units(listing: Listing, adults: int, children: int) -> dict[str, int]:
+    """``{unit code: quantity}`` booking a plan's party on ``listing``."""
+    picked = party_unit_pick(list(listing.units.all()))
+    if picked is None:
+        return {}
+    adult, child = picked
+    units: dict[str, int] = {}
+    for unit, count in ((adult, adults), (child, children)):
+        if count:
+            units[unit.code] = units.get(unit.code, 0) + count
+    return units
+
+
+@dataclass(frozen=True)
+class TripPartSpec:
+    """One part of a solved plan as a trip booking sees it: a step with a provider's
+    listing is held on its slot (a stay per night, an activity at its start, a
+    provider's transport service at its departure); the rest is paid locally (a
+    timetabled departure paid on board, a stay to book on arrival)."""
+
+    step_id: str
+    kind: str  # "stay", "activity" or "transport"
+    title: dict | str
+    day: dt.date
+    start_time: dt.time | None
+    start: str | None  # the step's local start, ISO 8601 with the offset
+    listing_id: int | None = None
+    departure_id: int | None = None
+    price: dict | None = None
+
+    @property
+    def slot_order(self) -> tuple:
+        """The global order trip holds take slots in (so two cannot deadlock)."""
+        return (
+            self.listing_id or 0,
+            self.day,
+            self.start_time is not None,
+            self.start_time or dt.time.min,
+            self.step_id,
+        )
+
+
+def _ride_when(ride_key: str) -> tuple[dt.date, dt.time]:
+    """A ride key (``<departure id>@<local departure, minutes>``) as its local date
+    and time at the origin: the slot of a provider's transport service."""
+    local = dt.datetime.fromisoformat(ride_key.split("@", 1)[1])
+    return local.date(), local.time()
+
+
+def plan_trip_parts(plan: TripPlan) -> tuple[list[TripPartSpec], list[TripPartSpec]]:
+    """``(held, local)``: the plan's parts a trip booking holds, in the global slot
+    order, and the parts paid locally, in plan order. A ride split at a border (two
+    transport steps and the crossing) is one part, named by its first step."""
+    held: list[TripPartSpec] = []
+    local: list[TripPartSpec] = []
+    rides: set[str] = set()
+    for day in plan.days or []:
+        for step in day["steps"]:
+            kind = step["kind"]
+            common = {
+                "step_id": step["id"],
+                "title": step.get("title") or "",
+                "start": step.get("start"),
+                "price": step.get("price"),
+            }
+            if kind in ("stay", "activity"):
+                slot = step.get("slot")
+                if step.get("listing") and slot:
+                    held.append(
+                        TripPartSpec(
+                            kind=kind,
+                            day=dt.date.fromisoformat(slot["date"]),
+                            start_time=dt.time.fromisoformat(slot["start_time"])
+                            if slot.get("start_time")
+                            else None,
+                            listing_id=int(step["listing"]),
+                            **common,
+                        )
+                    )
+                elif kind == "stay":
+                    local.append(
+                        TripPartSpec(
+                            kind=kind,
+                            day=dt.date.fromisoformat(day["date"]),
+                            start_time=None,
+                            **common,
+                        )
+                    )
+            elif step.get("ride") and step["ride"] not in rides:
+                rides.add(step["ride"])
+                when, clock = _ride_when(step["ride"])
+                spec = TripPartSpec(
+                    kind="transport",
+                    day=when,
+                    start_time=clock,
+                    listing_id=int(step["listing"]) if step.get("listing") else None,
+                    departure_id=step.get("departure"),
+                    **common,
+                )
+                (held if spec.listing_id else local).append(spec)
+    held.sort(key=lambda spec: spec.slot_order)
+    return held, local
+
+
+def trip_booking_list() -> QuerySet[TripBooking]:
+    """Trip bookings with their parts' bookings, listings, providers and slots."""
+    return TripBooking.objects.select_related("plan").prefetch_related(
+        Prefetch(
+            "parts",
+            queryset=TripBookingPart.objects.select_related(
+                "booking__listing__place__country",
+                "booking__listing__provider",
+                "booking__slot",
+            ).order_by("booking__slot__date", "booking__slot__start_time", "pk"),
+        )
+    )
+
+
+def trip_booking_get(*, trip_id) -> TripBooking | None:
+    return trip_booking_list().filter(pk=trip_id).first()
+
+
+@dataclass(frozen=True)
+class TripOwner:
+    """Who asks about a trip booking: the agency of the API key, the signed-in
+    traveller, and/or the manage token a website visitor was given (any may be
+    missing)."""
+
+    agency: object | None = None  # agencies.models.Agency
+    user: object | None = None  # a signed-in user
+    token: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return self.agency is None and self.user is None
+
+
+def manage_token_hash(token: str) -> str:
+    # 256 random bits: one SHA-256 is enough (nothing to brute-force).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _owner_filter(owner: TripOwner) -> Q | None:
+    conditions = []
+    if owner.agency is not None:
+        conditions.append(Q(agency=owner.agency))
+    if owner.user is not None:
+        conditions.append(Q(user=owner.user))
+    if owner.token:
+        conditions.append(
+            Q(
+                manage_token_hash=manage_token_hash(owner.token),
+                agency__isnull=True,
+                user__isnull=True,
+            )
+        )
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
+
+
+def trip_booking_get_owned(*, trip_id, owner: TripOwner) -> TripBooking | None:
+    """The trip booking if ``owner`` made it (its agency, its traveller, or the
+    holder of its manage token), else None: to anyone else it does not exist."""
+    owned = _owner_filter(owner)
+    if owned is None:
+        return None
+    return trip_booking_list().filter(owned, pk=trip_id).first()
+
+
+def trip_booking_for_plan(
+    *, plan_id, owner: TripOwner, trip_id=None
+) -> TripBooking | None:
+    """``owner``'s trip booking of a plan: ``trip_id`` when given, else the active
+    one (on hold or confirmed), else the latest."""
+    owned = _owner_filter(owner)
+    if owned is None:
+        return None
+    trips = trip_booking_list().filter(owned, plan_id=plan_id)
+    if trip_id is not None:
+        trips = trips.filter(pk=trip_id)
+    active = (TripBooking.Status.ON_HOLD, TripBooking.Status.CONFIRMED)
+    return (
+        trips.filter(status__in=active).order_by("-created_at").first()
+        or trips.order_by("-created_at").first()
+    )
+
+
+def plan_open_to(plan: TripPlan, owner: TripOwner) -> bool:
+    """Whether ``owner`` may hold ``plan``: a plan made by an agency or a signed-in
+    traveller is theirs; any other plan is open to whoever has its id (its link)."""
+    if plan.agency_id is not None:
+        return owner.agency is not None and owner.agency.pk == plan.agency_id
+    if plan.user_id is not None:
+        return owner.user is not None and owner.user.pk == plan.user_id
+    return True

@@ -1,24 +1,48 @@
-"""Writes: create a plan, solve it, re-plan it."""
+"""Writes: create a plan, solve it, re-plan it; hold, confirm and cancel a whole
+itinerary (trip bookings)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalogue.services import money_to_minor
-from itineraries.models import TripPlan
+from itineraries.models import TripBooking, TripBookingPart, TripPlan
 from itineraries.planning.messages import render_all
 from itineraries.planning.planner import Planner, PlanResult
 from itineraries.planning.world import Budget, Pace, PlanRequest
-from itineraries.selectors import world_load
-from tourism.exceptions import ApplicationError
+from itineraries.selectors import (
+    TripOwner,
+    TripPartSpec,
+    manage_token_hash,
+    party_units,
+    plan_open_to,
+    plan_trip_parts,
+    trip_booking_get,
+    trip_booking_get_owned,
+    world_load,
+)
+from providers.models import Booking, Listing, ListingUnit
+from providers.services import booking_cancel, booking_confirm, booking_hold
+from providers.services.bookings import _expire as expire_booking
+from tourism.exceptions import (
+    ApplicationError,
+    BookingExpired,
+    BookingStateError,
+    BookingUnavailable,
+    NotFoundError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -198,3 +222,429 @@ def plan_replan(
         keep_stays=[s for s in keep_stays if s[0] not in exclude],
     )
     return plan_create(data=data, user=user, parent=plan)
+
+
+# --- Whole-itinerary holds ----------------------------------------------------------
+#
+# A trip booking holds every bookable part of a solved plan (see
+# ``selectors.plan_trip_parts``) in ONE transaction, all or nothing, with one expiry.
+# The slots are taken in a fixed global order (listing id, date, start time): two trip
+# holds wanting the same slots queue on the first one they share instead of
+# deadlocking. The plan's row is locked first, so one plan is held once at a time.
+
+
+class PlanNotHoldable(ApplicationError):
+    status_code = 409
+    code = "not_holdable"
+
+
+class TripPartsUnavailable(ApplicationError):
+    """Parts of the plan cannot be held: nothing was held. ``parts`` says which (step
+    id, kind, title, listing, date, start time, reason)."""
+
+    status_code = 409
+    code = "unavailable"
+
+    def __init__(self, message: str, *, parts: list[dict[str, Any]]) -> None:
+        super().__init__(message, field="steps")
+        self.parts = parts
+
+
+class TripHoldExpired(BookingExpired):
+    """The trip's hold ran out (or one of its parts is gone): every part still held
+    was released. ``parts`` names the parts that were gone, if any."""
+
+    def __init__(self, message: str, *, parts: list[dict[str, Any]]) -> None:
+        super().__init__(message, field="id")
+        self.parts = parts
+
+
+@dataclass(frozen=True)
+class TripHold:
+    trip: TripBooking
+    manage_token: str  # only for an anonymous visitor (else ""): shown once
+
+
+def _spec_problem(spec: TripPartSpec, reason: str) -> dict[str, Any]:
+    return {
+        "step_id": spec.step_id,
+        "kind": spec.kind,
+        "title": spec.title,
+        "listing": spec.listing_id,
+        "date": spec.day.isoformat(),
+        "start_time": spec.start_time.strftime("%H:%M") if spec.start_time else None,
+        "reason": str(reason),
+    }
+
+
+def _title_en(title: Any) -> str:
+    return title.get("en", "") if isinstance(title, dict) else str(title)
+
+
+def _trip_listings(ids: set[int]) -> dict[int, Listing]:
+    return {
+        listing.pk: listing
+        for listing in Listing.objects.filter(pk__in=ids)
+        .select_related("provider", "place__country")
+        .prefetch_related(
+            Prefetch(
+                "units", queryset=ListingUnit.objects.prefetch_related("schedules")
+            ),
+            "departures",
+        )
+    }
+
+
+def trip_hold(
+    *,
+    plan: TripPlan,
+    owner: TripOwner,
+    hold_minutes: int | None = None,
+    lead_name: str = "",
+    lead_email: str = "",
+    lead_phone: str = "",
+    language: str = "en",
+    reseller_reference: str = "",
+    now: dt.datetime | None = None,
+) -> TripHold:
+    """Hold every bookable part of a solved plan for the party of its request, all
+    or nothing, until one ``expires_at``. Parts that cannot be held (sold out, closed,
+    past the cut-off, no longer listed) raise :class:`TripPartsUnavailable` naming
+    each of them, and nothing is held. A plan is held once at a time: while a trip
+    booking of it is on hold or confirmed, another hold is refused (409).
+
+    An anonymous visitor gets a manage token (only its SHA-256 is stored)."""
+    now = now or timezone.now()
+    if hold_minutes is None:
+        hold_minutes = settings.HOLD_DEFAULT_MINUTES
+    if not 1 <= hold_minutes <= settings.HOLD_MAX_MINUTES:
+        raise ValidationError(
+            {
+                "hold_minutes": _("Hold between 1 and %(max)s minutes.")
+                % {"max": settings.HOLD_MAX_MINUTES}
+            }
+        )
+    if not plan_open_to(plan, owner):
+        raise NotFoundError(_("No such plan."), field="id")
+    if plan.status != TripPlan.Status.SOLVED:
+        raise PlanNotHoldable(
+            _("Only a solved plan can be held; this plan is %(status)s.")
+            % {"status": plan.get_status_display().lower()},
+            field="id",
+        )
+    specs, _local = plan_trip_parts(plan)
+    if not specs:
+        raise PlanNotHoldable(
+            _("Nothing in this plan is booked ahead: every part is paid locally."),
+            field="id",
+        )
+    listings = _trip_listings({spec.listing_id for spec in specs if spec.listing_id})
+    adults = int(plan.request.get("adults", 1))
+    children = int(plan.request.get("children", 0))
+    token = secrets.token_urlsafe(32) if owner.anonymous else ""
+    channel = Booking.Channel.AGENCY if owner.agency else Booking.Channel.WEBSITE
+    with transaction.atomic():
+        # One hold of a plan at a time; every trip hold locks its plan before any slot.
+        TripPlan.objects.select_for_update().filter(pk=plan.pk).first()
+        for stale in TripBooking.objects.filter(
+            plan=plan, status=TripBooking.Status.ON_HOLD, expires_at__lte=now
+        ):
+            trip_refresh(trip=stale, now=now)
+        active = (
+            TripBooking.objects.filter(
+                plan=plan,
+                status__in=[TripBooking.Status.ON_HOLD, TripBooking.Status.CONFIRMED],
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if active is not None:
+            if trip_booking_get_owned(trip_id=active.pk, owner=owner) is not None:
+                message = _(
+                    "This plan is already %(status)s as trip booking %(id)s: confirm "
+                    "or cancel that one (or re-plan and hold the new plan)."
+                ) % {"status": active.get_status_display().lower(), "id": active.pk}
+            else:
+                message = _("This plan is already held or booked.")
+            raise PlanNotHoldable(message, field="id")
+        trip = TripBooking.objects.create(
+            plan=plan,
+            status=TripBooking.Status.ON_HOLD,
+            agency=owner.agency,
+            user=owner.user if owner.agency is None else None,
+            manage_token_hash=manage_token_hash(token) if token else "",
+            lead_name=lead_name,
+            lead_email=lead_email,
+            lead_phone=lead_phone,
+            language=language,
+            reseller_reference=reseller_reference,
+            expires_at=now + dt.timedelta(minutes=hold_minutes),
+        )
+        problems: list[dict[str, Any]] = []
+        for spec in specs:
+            listing = listings.get(spec.listing_id)
+            try:
+                if listing is None:
+                    raise BookingUnavailable(_("This listing is no longer offered."))
+                booking = booking_hold(
+                    listing=listing,
+                    day=spec.day,
+                    start_time=spec.start_time,
+                    units=party_units(listing, adults, children),
+                    channel=channel,
+                    hold_minutes=hold_minutes,
+                    lead_name=lead_name,
+                    lead_email=lead_email,
+                    lead_phone=lead_phone,
+                    reseller_reference=reseller_reference,
+                    agency=owner.agency,
+                    now=now,
+                )
+            except BookingUnavailable as exc:
+                problems.append(_spec_problem(spec, exc.message))
+                continue
+            except ValidationError as exc:  # the party does not fit the listing
+                problems.append(_spec_problem(spec, " ".join(exc.messages)))
+                continue
+            # After a failure the rest is still tried (to name every part at fault)
+            # and everything is rolled back below.
+            if not problems:
+                TripBookingPart.objects.create(
+                    trip=trip, booking=booking, step_id=spec.step_id
+                )
+        if problems:
+            first = problems[0]
+            raise TripPartsUnavailable(
+                _(
+                    "Nothing was held: step %(step)s '%(title)s' (listing %(listing)s) "
+                    "on %(date)s cannot be booked: %(reason)s"
+                )
+                % {
+                    "step": first["step_id"],
+                    "title": _title_en(first["title"]),
+                    "listing": first["listing"],
+                    "date": first["date"],
+                    "reason": first["reason"],
+                }
+                + (
+                    " "
+                    + _("%(n)s more part(s) cannot be booked either.")
+                    % {"n": len(problems) - 1}
+                    if len(problems) > 1
+                    else ""
+                ),
+                parts=problems,
+            )
+    return TripHold(trip=trip, manage_token=token)
+
+
+def _locked_part_bookings(trip: TripBooking) -> list[Booking]:
+    """The trip's bookings, locked, in the order they were held (the global slot
+    order), so confirming or releasing two trips cannot deadlock either."""
+    ids = list(trip.parts.values_list("booking_id", flat=True))
+    return list(
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("listing", "slot")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+
+
+def _part_gone(booking: Booking, steps: dict[int, str]) -> dict[str, Any]:
+    return {
+        "step_id": steps.get(booking.pk, ""),
+        "listing": booking.listing_id,
+        "title": booking.listing.title_en,
+        "date": booking.slot.date.isoformat(),
+        "status": booking.status,
+    }
+
+
+def _trip_release(trip: TripBooking, bookings: list[Booking], now: dt.datetime):
+    """Release every part still held and mark the trip EXPIRED (trip row locked)."""
+    for booking in bookings:
+        if booking.status == Booking.Status.ON_HOLD:
+            # The providers' own expiry step (the one their sweep runs).
+            expire_booking(booking, now)
+    trip.status = TripBooking.Status.EXPIRED
+    trip.save(update_fields=["status"])
+
+
+def _trip_read(trip_id) -> TripBooking:
+    trip = trip_booking_get(trip_id=trip_id)
+    assert trip is not None
+    return trip
+
+
+def trip_refresh(*, trip: TripBooking, now: dt.datetime | None = None) -> TripBooking:
+    """Make an on-hold trip's status follow its parts: past its expiry, or with a
+    part gone (expired by the sweep, cancelled by its provider), every part still
+    held is released and the trip is EXPIRED. Other trips are returned as they are."""
+    now = now or timezone.now()
+    if trip.status != TripBooking.Status.ON_HOLD:
+        return trip
+    past = trip.expires_at is not None and trip.expires_at <= now
+    gone = (
+        Booking.objects.filter(trip_part__trip=trip)
+        .exclude(status=Booking.Status.ON_HOLD)
+        .exists()
+    )
+    if not (past or gone):
+        return trip
+    with transaction.atomic():
+        locked = TripBooking.objects.select_for_update().get(pk=trip.pk)
+        if locked.status == TripBooking.Status.ON_HOLD:
+            bookings = _locked_part_bookings(locked)
+            if (locked.expires_at is not None and locked.expires_at <= now) or any(
+                b.status != Booking.Status.ON_HOLD for b in bookings
+            ):
+                _trip_release(locked, bookings, now)
+    return _trip_read(trip.pk)
+
+
+def trip_expire_holds(*, now: dt.datetime | None = None) -> int:
+    """The periodic sweep: trips on hold past their expiry (or with a part gone) are
+    released and EXPIRED; returns how many."""
+    now = now or timezone.now()
+    due = (
+        TripBooking.objects.filter(status=TripBooking.Status.ON_HOLD)
+        .filter(
+            Q(expires_at__lte=now)
+            | Q(
+                parts__booking__status__in=[
+                    Booking.Status.EXPIRED,
+                    Booking.Status.CANCELLED,
+                    Booking.Status.DECLINED,
+                ]
+            )
+        )
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    expired = 0
+    for trip_id in list(due):
+        trip = TripBooking.objects.filter(pk=trip_id).first()
+        if trip is not None:
+            expired += trip_refresh(trip=trip, now=now).status == (
+                TripBooking.Status.EXPIRED
+            )
+    return expired
+
+
+def _expired_error(gone: list[dict[str, Any]], expired_at) -> TripHoldExpired:
+    if gone:
+        first = gone[0]
+        message = _(
+            "The trip booking can no longer be confirmed: step %(step)s '%(title)s' "
+            "on %(date)s is %(status)s. Every other part was released."
+        ) % {
+            "step": first["step_id"],
+            "title": first["title"],
+            "date": first["date"],
+            "status": first["status"],
+        }
+    else:
+        message = _(
+            "The hold expired at %(at)s: every part was released. Hold the plan again "
+            "(or re-plan it)."
+        ) % {"at": expired_at.isoformat() if expired_at else "?"}
+    return TripHoldExpired(message, parts=gone)
+
+
+def trip_confirm(
+    *,
+    trip: TripBooking,
+    lead_name: str | None = None,
+    lead_email: str | None = None,
+    lead_phone: str | None = None,
+    now: dt.datetime | None = None,
+) -> TripBooking:
+    """Confirm every part together: instant ones become CONFIRMED, on-request ones
+    PENDING (the provider answers later); the trip is then CONFIRMED. The lead
+    traveller (given now or at the hold) is required and copied to every part.
+
+    If the hold ran out, or a part is gone, nothing is confirmed: the parts still
+    held are released (committed), the trip is EXPIRED and TripHoldExpired raised.
+    Confirming a confirmed trip again changes nothing (but the lead, if given)."""
+    now = now or timezone.now()
+    lead = {
+        key: value
+        for key, value in (
+            ("lead_name", lead_name),
+            ("lead_email", lead_email),
+            ("lead_phone", lead_phone),
+        )
+        if value is not None
+    }
+    with transaction.atomic():
+        locked = TripBooking.objects.select_for_update().get(pk=trip.pk)
+        for key, value in lead.items():
+            setattr(locked, key, value)
+        if locked.status == TripBooking.Status.CONFIRMED:
+            if lead:
+                locked.save(update_fields=list(lead))
+                Booking.objects.filter(trip_part__trip=locked).update(**lead)
+            return _trip_read(locked.pk)
+        if locked.status != TripBooking.Status.ON_HOLD:
+            raise BookingStateError(
+                _("A %(status)s trip booking cannot be confirmed.")
+                % {"status": locked.get_status_display().lower()},
+                field="id",
+            )
+        bookings = _locked_part_bookings(locked)
+        steps = dict(locked.parts.values_list("booking_id", "step_id"))
+        gone = [
+            _part_gone(b, steps) for b in bookings if b.status != Booking.Status.ON_HOLD
+        ]
+        expired_at = locked.expires_at
+        if not gone and expired_at is not None and expired_at > now:
+            if not locked.lead_name.strip():
+                raise ValidationError(
+                    {"lead": _("name: The lead traveller's name is needed to confirm.")}
+                )
+            locked.expires_at = None
+            locked.status = TripBooking.Status.CONFIRMED
+            locked.confirmed_at = now
+            locked.save(
+                update_fields=["status", "confirmed_at", "expires_at", *lead.keys()]
+            )
+            Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+                lead_name=locked.lead_name,
+                lead_email=locked.lead_email,
+                lead_phone=locked.lead_phone,
+            )
+            for booking in bookings:
+                booking_confirm(booking=booking, now=now)
+            return _trip_read(locked.pk)
+        _trip_release(locked, bookings, now)
+    # Raised after the commit, so the release is kept.
+    raise _expired_error(gone, expired_at)
+
+
+def trip_cancel(*, trip: TripBooking, now: dt.datetime | None = None) -> TripBooking:
+    """Cancel every part under its own listing's policy (held and pending parts are
+    refunded in full, confirmed ones as the policy says; ``refund_minor`` per part)
+    and release their places. Cancelling twice changes nothing; an expired trip has
+    nothing to cancel (TripHoldExpired, after its parts are released)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = TripBooking.objects.select_for_update().get(pk=trip.pk)
+        if locked.status == TripBooking.Status.CANCELLED:
+            return _trip_read(locked.pk)
+        expired_at = locked.expires_at
+        if locked.status == TripBooking.Status.EXPIRED:
+            raise _expired_error([], expired_at)
+        bookings = _locked_part_bookings(locked)
+        if locked.status == TripBooking.Status.ON_HOLD and (
+            expired_at is not None and expired_at <= now
+        ):
+            _trip_release(locked, bookings, now)
+        else:
+            for booking in bookings:
+                if booking.status in (*Booking.HOLDING, Booking.Status.CONFIRMED):
+                    booking_cancel(booking=booking, now=now)
+            locked.status = TripBooking.Status.CANCELLED
+            locked.cancelled_at = now
+            locked.save(update_fields=["status", "cancelled_at"])
+            return _trip_read(locked.pk)
+    raise _expired_error([], expired_at)

@@ -24,3 +24,10 @@ def plan_solve_task(plan_id: str) -> str | None:
         services.plan_fail(plan_id=plan_id, message="The solver ran out of time.")
         return None
     return plan.status if plan else None
+
+
+@shared_task(name="itineraries.trip_expire_holds")
+def trip_expire_holds_task() -> int:
+    """Release whole-itinerary holds past their expiry and mark the trips expired
+    (beat: every minute, next to the providers' own hold sweep)."""
+    return services.trip_expire_holds()

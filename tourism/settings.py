@@ -142,6 +142,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.tasks.booking_expire_holds_task",
         "schedule": 60.0,
     },
+    "trip-expire-holds": {  # whole-itinerary holds follow their parts
+        "task": "itineraries.trip_expire_holds",
+        "schedule": 60.0,
+    },
     "ical-sync-due": {
         "task": "providers.tasks.calendar_feed_sync_due_task",
         "schedule": 60.0,

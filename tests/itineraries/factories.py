@@ -106,3 +106,24 @@ def make_route_offers() -> dict[str, list[Listing]]:
             )
         )
     return made
+
+
+def make_transport_offer(
+    leg: str = "puno-copacabana-bus", *, capacity: int = 20
+) -> Listing:
+    """A provider's bookable seats on every departure of a route leg: a plan riding
+    that leg books them (a trip booking holds them) instead of paying on board."""
+    from catalogue.models import RouteLeg
+
+    route_leg = RouteLeg.objects.select_related("origin").get(slug=leg)
+    provider = make_provider(place=route_leg.origin.slug, community_run=False)
+    listing = make_listing(
+        provider,
+        kind=Listing.Kind.TRANSPORT,
+        title_en=f"Seats on the {route_leg.origin.slug} bus",
+        title_es="Asientos en el bus",
+        route_leg=route_leg,
+        default_capacity=capacity,
+    )
+    listing.departures.set(route_leg.departures.all())
+    return listing
