@@ -226,7 +226,40 @@ def _created(plan: TripPlan) -> Response:
 
 
 class PlanThrottle(ScopedRateThrottle):
+    """The plan endpoints' rate, counted per agency (an API key's principal has no
+    pk: counted by it, every agency would share one count), per signed-in traveller,
+    else per IP."""
+
     scope_attr = "throttle_scope"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        agency = request_agency(request)
+        if agency is not None:
+            ident = f"agency-{agency.pk}"
+        elif getattr(request.user, "is_authenticated", False):
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _plan_made_by(request: Request, plan: TripPlan) -> TripPlan:
+    """Record the agency whose API key made the plan (its own plan: only it may hold
+    it). The solver never writes this column, so the solve may already have run."""
+    agency = request_agency(request)
+    if agency is not None:
+        plan.agency = agency
+        plan.save(update_fields=["agency"])
+    return plan
+
+
+def _plan_user(request: Request):
+    """The signed-in traveller, not an agency's API-key principal."""
+    if request_agency(request) is None and getattr(
+        request.user, "is_authenticated", False
+    ):
+        return request.user
+    return None
 
 
 class PlanCreateApi(APIView):
@@ -246,9 +279,9 @@ class PlanCreateApi(APIView):
         serializer = PlanRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         plan = services.plan_create(
-            data=request_data(serializer.validated_data), user=request.user
+            data=request_data(serializer.validated_data), user=_plan_user(request)
         )
-        return _created(plan)
+        return _created(_plan_made_by(request, plan))
 
 
 class PlanDetailApi(APIView):
@@ -301,9 +334,9 @@ class PlanReplanApi(APIView):
             plan=plan,
             keep=serializer.validated_data["keep"],
             drop=serializer.validated_data["drop"],
-            user=request.user,
+            user=_plan_user(request),
         )
-        return _created(new)
+        return _created(_plan_made_by(request, new))
 
 
 # --- Whole-itinerary holds (trip bookings) ------------------------------------------
@@ -369,9 +402,7 @@ def _owner(request: Request) -> services.TripOwner:
     """The requester: an agency (API key), a signed-in traveller (session), and/or the
     manage token of an anonymous hold (header, or ``manage_token`` in the body)."""
     agency = request_agency(request)
-    user = None
-    if agency is None and getattr(request.user, "is_authenticated", False):
-        user = request.user
+    user = _plan_user(request)
     token = request.headers.get(MANAGE_TOKEN_HEADER, "")
     if not token:
         token = _body(request).get("manage_token") or ""
@@ -495,22 +526,6 @@ def _parts_errors(parts: list[dict[str, Any]], language: str) -> list[dict[str, 
     return [{**p, "title": _localise(p.get("title"), language)} for p in parts]
 
 
-class TripThrottle(ScopedRateThrottle):
-    """The plan endpoints' rate, counted per agency, per traveller, else per IP."""
-
-    scope_attr = "throttle_scope"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        agency = request_agency(request)
-        if agency is not None:
-            ident = f"agency-{agency.pk}"
-        elif getattr(request.user, "is_authenticated", False):
-            ident = f"user-{request.user.pk}"
-        else:
-            ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
 def _plan_for(plan_id) -> TripPlan:
     plan = selectors.plan_get(plan_id=plan_id)
     if plan is None:
@@ -519,7 +534,7 @@ def _plan_for(plan_id) -> TripPlan:
 
 
 class PlanHoldApi(APIView):
-    throttle_classes = [TripThrottle]
+    throttle_classes = [PlanThrottle]
     throttle_scope = "plans"
 
     @extend_schema(

@@ -554,6 +554,24 @@ def test_a_plan_made_by_an_agency_is_held_by_that_agency_only(client, plan):
     assert post(client, hold_path(plan), **a).status_code == 201
 
 
+def test_an_agency_plans_and_holds_with_its_api_key(client, plan):
+    """A plan made with an agency's API key is that agency's (no user): it holds it,
+    another agency cannot."""
+    agency, a = agency_headers("Agency F")
+    _agency_g, g = agency_headers("Agency G")
+    body = {**BODY, "start_date": future_start().isoformat()}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = post(client, PLANS, body, **a)
+    assert response.status_code == 202, response.content
+    made = TripPlan.objects.get(pk=response.json()["id"])
+    assert made.agency == agency and made.user is None
+    assert made.status == TripPlan.Status.SOLVED, made.explanation
+    assert post(client, hold_path(made), **g).status_code == 404
+    held = post(client, hold_path(made), **a)
+    assert held.status_code == 201, held.content
+    assert TripBooking.objects.get(pk=held.json()["id"]).agency == agency
+
+
 def test_unknown_trip_booking_and_plan_are_404(client):
     assert client.get(f"{TRIPS}{uuid.uuid4()}/").status_code == 404
     response = post(client, f"{PLANS}{uuid.uuid4()}/hold")
