@@ -7,8 +7,9 @@ import hashlib
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
@@ -34,8 +35,8 @@ from itineraries.planning.world import (
     Session,
     World,
 )
-from providers.models import Listing, Slot
-from providers.selectors import listing_list_bookable, slot_keys, unit_price
+from providers.models import Listing, ListingUnit, PriceSchedule, Slot
+from providers.selectors import listing_list_bookable, slot_keys
 
 EXTRA_DAYS = 6  # rides loaded beyond the trip, to say how many days to add
 ROAD_FACTOR = 1.35  # road distance over great-circle distance
@@ -175,19 +176,59 @@ def _passage(world_epoch: dt.datetime, occurrence, places) -> Passage | None:
     )
 
 
-def _party_price(listing: Listing, day: dt.date, adults: int, children: int) -> int:
-    units = list(listing.units.all())
-    if not units:
-        return 0
-    adult = next((u for u in units if u.code == "adult"), None) or max(
-        (u for u in units if u.max_age is None or u.max_age >= 18),
-        key=lambda u: u.price_minor,
-        default=units[-1],
-    )
-    child = next((u for u in units if u.code == "child"), None) or next(
-        (u for u in units if u.max_age is not None and u.max_age < 18), adult
-    )
-    return adults * unit_price(adult, day) + children * unit_price(child, day)
+class _Unit(NamedTuple):
+    code: str
+    max_age: int | None
+    price_minor: int
+    occupies_capacity: bool
+    seasons: tuple[tuple[dt.date, dt.date, int], ...]  # (starts, ends, price)
+
+
+def _units_of(listing_ids: Iterable[int]) -> dict[int, list[_Unit]]:
+    """Every listing's units with their seasonal prices, in two plain queries (at
+    route scale, model instances and prefetching cost more than the planning)."""
+    ids = list(listing_ids)
+    seasons: dict[int, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
+    for unit_id, starts, ends, price in (
+        PriceSchedule.objects.filter(unit__listing_id__in=ids)
+        .order_by("unit_id", "starts")
+        .values_list("unit_id", "starts", "ends", "price_minor")
+    ):
+        seasons[unit_id].append((starts, ends, price))
+    units: dict[int, list[_Unit]] = defaultdict(list)
+    for unit_id, listing_id, code, max_age, price, takes_place in (
+        ListingUnit.objects.filter(listing_id__in=ids)
+        .order_by("listing_id", "price_minor", "pk")
+        .values_list(
+            "pk", "listing_id", "code", "max_age", "price_minor", "occupies_capacity"
+        )
+    ):
+        units[listing_id].append(
+            _Unit(code, max_age, price, takes_place, tuple(seasons.get(unit_id, ())))
+        )
+    return units
+
+
+def _party_pricer(
+    units: list[_Unit], adults: int, children: int
+) -> Callable[[dt.date], int]:
+    """The party's price of a listing as a function of the day (the adult and the
+    child unit are picked once, as a trip booking will book them)."""
+    picked = party_unit_pick(units)
+    if picked is None:
+        return lambda day: 0
+    adult, child = picked
+    parts = [(adults, adult)] + ([(children, child)] if children else [])
+
+    def price(day: dt.date) -> int:
+        # Same rule as providers.selectors.unit_price: the first season covering the
+        # day, else the base price.
+        return sum(
+            count * next((p for a, b, p in u.seasons if a <= day <= b), u.price_minor)
+            for count, u in parts
+        )
+
+    return price
 
 
 def _world_minute(epoch: dt.datetime, zone, day: dt.date, clock: dt.time) -> int:
@@ -234,13 +275,18 @@ def world_load(
     persons = request.persons
 
     # Offers: bookable stays and experiences with their sessions on the trip's dates.
-    listings = list(listing_list_bookable().filter(kind__in=STAY_KINDS))
-    slots = defaultdict(dict)
-    for slot in Slot.objects.filter(
+    listings = list(
+        listing_list_bookable().filter(kind__in=STAY_KINDS).prefetch_related(None)
+    )
+    units = _units_of(listing.pk for listing in listings)
+    # Free places per stored slot (closed: none); plain tuples, not model instances:
+    # at route scale this is tens of thousands of rows.
+    slots: dict[int, dict] = defaultdict(dict)
+    rows = Slot.objects.filter(
         listing_id__in=[listing.pk for listing in listings],
         date__gte=first,
         date__lte=last_offer,
-    ).only(
+    ).values_list(
         "listing_id",
         "date",
         "start_time",
@@ -249,8 +295,10 @@ def world_load(
         "booked",
         "blocked",
         "closed",
-    ):
-        slots[slot.listing_id][slot.date, slot.start_time] = slot
+    )
+    for listing_id, date, start_time, capacity, held, booked, blocked, closed in rows:
+        free = 0 if closed else max(0, capacity - held - booked - blocked)
+        slots[listing_id][date, start_time] = free
     offers: list[Offer] = []
     stay_prices: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for listing in listings:
@@ -263,13 +311,15 @@ def world_load(
         duration = listing.duration_min or 0
         if listing.kind != Listing.Kind.STAY and not duration:
             duration = 120
+        price_on = _party_pricer(units[listing.pk], request.adults, request.children)
+        listing_slots = slots[listing.pk]
         day = first
         while day <= last_offer:
             found = []
-            price = _party_price(listing, day, request.adults, request.children)
+            price = price_on(day)
             for start_time in slot_keys(listing, day):
-                slot = slots[listing.pk].get((day, start_time))
-                free = listing.default_capacity if slot is None else slot.free
+                slot = listing_slots.get((day, start_time))
+                free = listing.default_capacity if slot is None else slot
                 if listing.kind == Listing.Kind.STAY:
                     lo = hi = _world_minute(epoch, zone, day, STAY_CHECK_IN)
                 elif start_time is not None:
@@ -299,7 +349,7 @@ def world_load(
             listing.max_party is None or persons <= listing.max_party
         )
         if listing.kind == Listing.Kind.STAY:
-            adult_prices = [u.price_minor for u in listing.units.all()]
+            adult_prices = [u.price_minor for u in units[listing.pk]]
             if adult_prices:
                 stay_prices[place.slug].append((max(adult_prices), listing.currency))
         offers.append(
@@ -372,12 +422,16 @@ def world_load(
                 "leg__crossing__hours", queryset=CrossingHours.objects.order_by("side")
             ),
             Prefetch(
-                "listings", queryset=listing_list_bookable(kind=Listing.Kind.TRANSPORT)
+                "listings",
+                queryset=listing_list_bookable(
+                    kind=Listing.Kind.TRANSPORT
+                ).prefetch_related(None),
             ),
         )
     )
     transport_slots = defaultdict(dict)
     transport_ids = {listing.pk for d in departures for listing in d.listings.all()}
+    transport_units = _units_of(transport_ids)
     for slot in Slot.objects.filter(
         listing_id__in=transport_ids, date__gte=first, date__lte=last_ride
     ):
@@ -399,9 +453,11 @@ def world_load(
                         free = listing.default_capacity if slot is None else slot.free
                         if free >= persons and listing.operates_on(day):
                             listing_id = listing.pk
-                            price = _party_price(
-                                listing, day, request.adults, request.children
-                            )
+                            price = _party_pricer(
+                                transport_units[listing.pk],
+                                request.adults,
+                                request.children,
+                            )(day)
                             currency = listing.currency
                             break
                     rides.append(

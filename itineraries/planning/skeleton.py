@@ -158,6 +158,8 @@ class SkeletonSearch:
             rides.sort(key=lambda r: (r.depart, r.key))
         self.rides_from = rides_from
         self._moves: dict[tuple[str, int, int], dict[str, list[Move]]] = {}
+        self._move_values: dict[tuple, tuple[int, int]] = {}
+        self._transitions: dict[_State, list] = {}
 
     # --- geometry of the route --------------------------------------------------
 
@@ -190,13 +192,16 @@ class SkeletonSearch:
 
     # --- days and moves -----------------------------------------------------------
 
+    @cache  # noqa: B019 - one search object per plan
     def day_start(self, day: int, place: str) -> int:
         """Earliest a day's tour may leave: rides may be early whatever the pace."""
         return self.world.minute(place, self.dates[day], RIDES_FROM)
 
+    @cache  # noqa: B019 - one search object per plan
     def day_end(self, day: int, place: str) -> int:
         return self.world.minute(place, self.dates[day], RIDES_UNTIL)
 
+    @cache  # noqa: B019 - one search object per plan
     def pace(self, day: int, place: str) -> tuple[int, int]:
         """The pace's window for experiences on ``day`` at ``place``."""
         date = self.dates[day]
@@ -214,9 +219,46 @@ class SkeletonSearch:
         key = (state.place, state.day, state.start)
         if key in self._moves:
             return self._moves[key]
-        day = self.dates[state.day]
-        latest_leave = self.day_end(state.day, state.place)
-        found: dict[str, list[Move]] = defaultdict(list)
+        place_here = state.place
+        result: dict[str, list[Move]] = {}
+        for place, chains in self._chains(place_here, state.day).items():
+            # Only the first ride depends on when the day starts here.
+            chains = [
+                c
+                for c in chains
+                if c[0].depart
+                >= state.start
+                + self.world.between(place_here, c[0].origin)
+                + BOARDING_MIN
+            ]
+            same_day = [
+                Move(c, False)
+                for c in chains
+                if state.day < len(self.dates)
+                and c[-1].arrive + self.world.between(place, place)
+                <= self.day_end(state.day, place)
+            ]
+            overnight = [
+                Move(c, True)
+                for c in chains
+                if state.day + 1 < len(self.dates)
+                and c[-1].arrive > self.day_end(state.day, place)
+                and self.world.date_of(place, c[-1].arrive) == self.dates[state.day + 1]
+            ]
+            chosen = _representatives(same_day) + _representatives(overnight)
+            if chosen:
+                result[place] = chosen
+        self._moves[key] = result
+        return result
+
+    @cache  # noqa: B019 - one search object per plan
+    def _chains(self, origin: str, day_index: int) -> dict[str, list[tuple[Ride, ...]]]:
+        """Every chain of up to MAX_RIDES_PER_MOVE rides leaving ``origin`` on the day
+        (from the earliest a day may start), by where it ends; ``moves`` keeps those
+        whose first ride a given start can still board."""
+        day = self.dates[day_index]
+        latest_leave = self.day_end(day_index, origin)
+        found: dict[str, list[tuple[Ride, ...]]] = defaultdict(list)
 
         def extend(place: str, ready: int, chain: tuple[Ride, ...]) -> None:
             if len(chain) == MAX_RIDES_PER_MOVE:
@@ -233,36 +275,16 @@ class SkeletonSearch:
                         continue
                     if any(r.destination == ride.destination for r in chain):
                         continue
-                    if ride.destination == state.place:
+                    if ride.destination == origin:
                         continue
                     if not self._ride_usable(ride, day):
                         continue
                     new = (*chain, ride)
-                    found[ride.destination].append(Move(new, overnight=False))
+                    found[ride.destination].append(new)
                     extend(ride.destination, ride.arrive, new)
 
-        extend(state.place, state.start, ())
-        result: dict[str, list[Move]] = {}
-        for place, moves in found.items():
-            same_day = [
-                Move(m.rides, False)
-                for m in moves
-                if state.day < len(self.dates)
-                and m.arrive + self.world.between(place, place)
-                <= self.day_end(state.day, place)
-            ]
-            overnight = [
-                Move(m.rides, True)
-                for m in moves
-                if state.day + 1 < len(self.dates)
-                and m.arrive > self.day_end(state.day, place)
-                and self.world.date_of(place, m.arrive) == self.dates[state.day + 1]
-            ]
-            chosen = _representatives(same_day) + _representatives(overnight)
-            if chosen:
-                result[place] = chosen
-        self._moves[key] = result
-        return result
+        extend(origin, self.day_start(day_index, origin), ())
+        return dict(found)
 
     def _ride_usable(self, ride: Ride, day: dt.date) -> bool:
         reasons = self.diagnosis.refusals[ride.origin, ride.destination, day]
@@ -318,6 +340,13 @@ class SkeletonSearch:
 
     def move_value(self, move: Move) -> tuple[int, int]:
         """(penalty points, party cost) of a move."""
+        key = (tuple(r.key for r in move.rides), move.overnight)
+        value = self._move_values.get(key)
+        if value is None:
+            value = self._move_values[key] = self._move_value(move)
+        return value
+
+    def _move_value(self, move: Move) -> tuple[int, int]:
         persons = self.request.persons
         cost = sum(
             self.world.rates.convert_minor(r.price_minor, r.currency, self.currency)
@@ -344,8 +373,17 @@ class SkeletonSearch:
 
     def transitions(
         self, state: _State
+    ) -> list[tuple[DayPlan, _State | None, int, int]]:
+        """(day plan, next state or None at the end, points, cheapest cost); computed
+        once per state (the value DP, the cost DP and the search all ask)."""
+        found = self._transitions.get(state)
+        if found is None:
+            found = self._transitions[state] = list(self._transitions_of(state))
+        return found
+
+    def _transitions_of(
+        self, state: _State
     ) -> Iterator[tuple[DayPlan, _State | None, int, int]]:
-        """(day plan, next state or None at the end, points, cheapest cost)."""
         n = len(self.dates)
         d, here = state.day, state.place
         date = self.dates[d]

@@ -174,10 +174,16 @@ class SolverParams:
     heuristic_share: float = 0.55
     cp_sat_share: float = 0.1
     deterministic: bool = False
+    # Deterministic mode only: the wall-clock safety stop, when it should be later
+    # than ``time_limit_s`` (the work budget), e.g. to stay deterministic on a busy
+    # machine. None: ``time_limit_s``.
+    wall_limit_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
             raise ValueError("time_limit_s must be positive")
+        if self.wall_limit_s is not None and self.wall_limit_s < self.time_limit_s:
+            raise ValueError("wall_limit_s must be at least time_limit_s")
         if self.num_workers < 1:
             raise ValueError("num_workers must be at least 1")
         if not 0.0 <= self.heuristic_share <= 1.0:

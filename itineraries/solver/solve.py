@@ -89,7 +89,10 @@ def solve(problem: OrienteeringProblem, params: SolverParams | None = None) -> S
     params = params or SolverParams()
     started = time.perf_counter()
     limit = params.time_limit_s
-    deadline = started + limit - _margin(limit)
+    wall = (
+        params.wall_limit_s if params.deterministic and params.wall_limit_s else limit
+    )
+    deadline = started + wall - _margin(wall)
     reach = all_reach(problem)
 
     # Trivial bound: every node that fits on some tour is visited.
