@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from agencies.models import ApiKey
+from agencies.models import Agency, ApiKey, WebhookEndpoint
 from agencies.services import KEY_PREFIX, api_key_hash
 
 # How often ``last_used_at`` is written: not on every request (one UPDATE per call
@@ -33,3 +34,16 @@ def api_key_from_header(key: str) -> ApiKey | None:
     ):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key
+
+
+# --- Webhooks -----------------------------------------------------------------------
+
+
+def webhook_list_for_agency(*, agency: Agency) -> QuerySet[WebhookEndpoint]:
+    """The agency's webhooks, oldest first."""
+    return WebhookEndpoint.objects.filter(agency=agency).order_by("pk")
+
+
+def webhook_get_for_agency(*, agency: Agency, pk: int) -> WebhookEndpoint | None:
+    """One of the agency's webhooks; None for another agency's (or no) webhook."""
+    return WebhookEndpoint.objects.filter(agency=agency, pk=pk).first()

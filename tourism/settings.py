@@ -154,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "providers.tasks.octo_connection_sync_due_task",
         "schedule": 300.0,
     },
+    "webhook-deliveries-due": {  # re-enqueues deliveries whose message was lost
+        "task": "agencies.tasks.webhook_deliver_due_task",
+        "schedule": 60.0,
+    },
 }
 
 # --- Outbound HTTP (feeds, suppliers, webhooks) -------------------------------------

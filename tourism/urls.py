@@ -10,6 +10,7 @@ from catalogue import views as catalogue_views
 api_v1 = [
     path("", include("catalogue.urls")),
     path("", include("itineraries.urls")),
+    path("", include("agencies.urls")),
 ]
 
 urlpatterns = [

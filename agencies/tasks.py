@@ -1,0 +1,28 @@
+"""Webhook delivery tasks (the service ``agencies.webhooks`` does the work)."""
+
+from celery import shared_task
+
+from agencies.webhooks import webhook_deliver_due, webhook_delivery_attempt
+
+
+@shared_task
+def webhook_deliver_task(
+    delivery_id: int, attempt: int = 1, force: bool = False
+) -> dict[str, object]:
+    """Make one attempt of a webhook delivery and schedule the next one after a
+    failure (no Celery autoretry: the service records the attempt and its backoff on
+    the row, and a duplicate or stale message finds nothing to do)."""
+    result = webhook_delivery_attempt(
+        delivery_id=delivery_id, attempt=attempt, force=force
+    )
+    if result.retry_in is not None:
+        webhook_deliver_task.apply_async(
+            (delivery_id, attempt + 1), countdown=result.retry_in
+        )
+    return result.as_dict()
+
+
+@shared_task
+def webhook_deliver_due_task() -> int:
+    """Re-enqueue deliveries whose message was lost (beat: every minute)."""
+    return webhook_deliver_due()
