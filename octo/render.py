@@ -321,7 +321,7 @@ STATUSES = {
 
 def contact(sent: dict[str, Any] | None) -> dict[str, Any]:
     sent = sent or {}
-    body = {name: sent.get(name) for name in CONTACT_FIELDS}
+    body = {name: sent.get(name) or None for name in CONTACT_FIELDS}  # "" is none
     if not body["fullName"] and (body["firstName"] or body["lastName"]):
         body["fullName"] = " ".join(
             p for p in (body["firstName"], body["lastName"]) if p

@@ -1,0 +1,71 @@
+"""Races through the HTTP API on real PostgreSQL: threads with their own database
+connections reserving at the same moment."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from providers.models import Booking, Slot
+from tests.octo.conftest import DAY, availability_id, reserve_body
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(n: int, attempt) -> list:
+    results: list = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results.append(attempt(i))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_thirty_reserves_on_ten_places(world):
+    """Exactly 10 ON_HOLD, the other 20 UNPROCESSABLE_ENTITY; the slot row holds 10
+    and matches the bookings."""
+    avail = availability_id(DAY, "07:30")
+
+    def attempt(i: int):
+        response = world.agency_a.client().post(
+            "/bookings",
+            reserve_body(world.tour, avail, ["adult"], uuid=str(uuid.uuid4())),
+        )
+        body = response.json()
+        return response.status_code, body.get("status") or body.get("error")
+
+    results = Counter(race(30, attempt))
+    assert results == {(200, "ON_HOLD"): 10, (400, "UNPROCESSABLE_ENTITY"): 20}
+    (slot,) = Slot.objects.filter(listing=world.tour)
+    assert (slot.capacity, slot.held, slot.booked) == (10, 10, 0)
+    assert Booking.objects.filter(slot=slot, status="on_hold").count() == 10
+
+
+def test_the_same_uuid_raced_makes_one_booking(world):
+    """Ten identical retries at once: one booking, one hold, every answer is it."""
+    booking_uuid = str(uuid.uuid4())
+    body = reserve_body(
+        world.stay, availability_id(DAY), ["adult", "adult"], uuid=booking_uuid
+    )
+
+    def attempt(i: int):
+        response = world.agency_a.client().post("/bookings", body)
+        return response.status_code, response.json().get("uuid")
+
+    assert Counter(race(10, attempt)) == {(200, booking_uuid): 10}
+    assert Booking.objects.count() == 1
+    assert Slot.objects.get(listing=world.stay).held == 2
