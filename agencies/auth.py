@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from agencies.models import Agency, ApiKey
@@ -96,3 +97,17 @@ class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:  # pragma: no cover
         return None  # allow_request computes the key itself
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The API key in the OpenAPI schema (drf-spectacular finds it by import)."""
+
+    target_class = "agencies.auth.ApiKeyAuthentication"
+    name = "agencyApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "tk_<prefix>_<secret>",
+        }

@@ -260,7 +260,7 @@ def _expire(booking: Booking, now: dt.datetime) -> None:
     old = booking.status
     booking.status = Booking.Status.EXPIRED
     booking.cancelled_at = now
-    booking.save(update_fields=["status", "cancelled_at"])
+    booking.save(update_fields=["updated_at", "status", "cancelled_at"])
     _status_changed(booking, old)
 
 
@@ -292,7 +292,7 @@ def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
         old = booking.status
         booking.status = Booking.Status.PENDING
         booking.expires_at = None
-        booking.save(update_fields=["status", "expires_at"])
+        booking.save(update_fields=["updated_at", "status", "expires_at"])
         _status_changed(booking, old)
         _notify_after_commit(notifications.booking_needs_answer, booking_id=booking.pk)
         return booking
@@ -301,7 +301,7 @@ def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now
     booking.expires_at = None
-    booking.save(update_fields=["status", "confirmed_at", "expires_at"])
+    booking.save(update_fields=["updated_at", "status", "confirmed_at", "expires_at"])
     _status_changed(booking, old)
     _notify_after_commit(notifications.booking_confirmed, booking_id=booking.pk)
     return booking
@@ -317,7 +317,7 @@ def booking_accept(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     old = booking.status
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now or timezone.now()
-    booking.save(update_fields=["status", "confirmed_at"])
+    booking.save(update_fields=["updated_at", "status", "confirmed_at"])
     _status_changed(booking, old)
     _notify_after_commit(notifications.booking_accepted, booking_id=booking.pk)
     return booking
@@ -333,7 +333,7 @@ def booking_decline(*, booking: Booking, now: dt.datetime | None = None) -> Book
     old = booking.status
     booking.status = Booking.Status.DECLINED
     booking.cancelled_at = now or timezone.now()
-    booking.save(update_fields=["status", "cancelled_at"])
+    booking.save(update_fields=["updated_at", "status", "cancelled_at"])
     _status_changed(booking, old)
     _notify_after_commit(notifications.booking_declined, booking_id=booking.pk)
     return booking
@@ -373,7 +373,7 @@ def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     old = booking.status
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
-    booking.save(update_fields=["status", "cancelled_at", "refund_minor"])
+    booking.save(update_fields=["updated_at", "status", "cancelled_at", "refund_minor"])
     _status_changed(booking, old)
     return booking
 
@@ -393,7 +393,7 @@ def booking_mark_attendance(
     old = booking.status
     booking.status = Booking.Status.REDEEMED if showed_up else Booking.Status.NO_SHOW
     booking.redeemed_at = (now or timezone.now()) if showed_up else None
-    booking.save(update_fields=["status", "redeemed_at"])
+    booking.save(update_fields=["updated_at", "status", "redeemed_at"])
     _status_changed(booking, old)
     return booking
 
