@@ -35,7 +35,7 @@ from itineraries.selectors import (
 )
 from providers.models import Booking, Listing, ListingUnit
 from providers.services import booking_cancel, booking_confirm, booking_hold
-from providers.services.bookings import _expire as expire_booking
+from providers.services.bookings import booking_expire_hold
 from tourism.exceptions import (
     ApplicationError,
     BookingExpired,
@@ -465,7 +465,7 @@ def _trip_release(trip: TripBooking, bookings: list[Booking], now: dt.datetime):
     for booking in bookings:
         if booking.status == Booking.Status.ON_HOLD:
             # The providers' own expiry step (the one their sweep runs).
-            expire_booking(booking, now)
+            booking_expire_hold(booking=booking, now=now, only_if_due=False)
     trip.status = TripBooking.Status.EXPIRED
     trip.save(update_fields=["status"])
 

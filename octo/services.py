@@ -61,16 +61,7 @@ def booking_expire_if_due(
         and booking.expires_at <= now
     ):
         return booking
-    with transaction.atomic():
-        locked = Booking.objects.select_for_update().get(pk=booking.pk)
-        if (
-            locked.status == Booking.Status.ON_HOLD
-            and locked.expires_at is not None
-            and locked.expires_at <= now
-        ):
-            booking_services._expire(locked, now)
-    booking.refresh_from_db()
-    return booking
+    return booking_services.booking_expire_hold(booking=booking, now=now)
 
 
 def lead_fields(contact: dict[str, Any]) -> dict[str, str]:

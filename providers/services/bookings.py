@@ -264,6 +264,22 @@ def _expire(booking: Booking, now: dt.datetime) -> None:
     _status_changed(booking, old)
 
 
+def booking_expire_hold(
+    *, booking: Booking, now: dt.datetime | None = None, only_if_due: bool = True
+) -> Booking:
+    """Release an ON_HOLD booking's places and mark it EXPIRED, under a row lock (what
+    the sweep does for one booking). ``only_if_due``: only once its hold has run out;
+    False: now (a whole-itinerary hold expiring as one). Other states are left alone."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(booking)
+        due = locked.expires_at is not None and locked.expires_at <= now
+        if locked.status == Booking.Status.ON_HOLD and (due or not only_if_due):
+            _expire(locked, now)
+    booking.refresh_from_db()
+    return booking
+
+
 def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
     """Confirm a hold: instant listings become CONFIRMED, on-request ones PENDING until
     the provider answers. An expired hold is released (committed) and refused."""
