@@ -6,6 +6,7 @@ document by the client (see conftest)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -377,3 +378,32 @@ def test_opt_in_pagination(world):
     assert bad.status_code == 400 and bad.json()["error"] == "BAD_REQUEST"
     bad_cursor = client.get("/products?limit=2&cursor=%%%")
     assert bad_cursor.json()["error"] == "BAD_REQUEST"
+
+
+def test_the_document_check_has_teeth(world):
+    """The validation every test relies on refuses a product without its id and an
+    availability with an unknown status."""
+    from openapi_core.validation.response.exceptions import InvalidData
+
+    from tests.octo.conftest import validate
+
+    client = world.agency_a.client()
+    good = client.get(f"/products/{world.tour.pk}")
+    broken = good.json()
+    del broken["id"]
+    good.content = json.dumps(broken).encode()
+    with pytest.raises(InvalidData):
+        validate("GET", f"/api/octo/products/{world.tour.pk}", None, good)
+    slots = client.post(
+        "/availability",
+        {
+            "productId": str(world.tour.pk),
+            "optionId": "DEFAULT",
+            "localDate": DAY.isoformat(),
+        },
+    )
+    wrong = slots.json()
+    wrong[0]["status"] = "OPEN"
+    slots.content = json.dumps(wrong).encode()
+    with pytest.raises(InvalidData):
+        validate("POST", "/api/octo/availability", {}, slots)
