@@ -159,7 +159,7 @@ def booking_list_for_provider(
     day: dt.date | None = None,
 ) -> QuerySet[Booking]:
     bookings = Booking.objects.filter(provider=provider).select_related(
-        "listing", "slot"
+        "listing", "slot", "agency"
     )
     if status:
         bookings = bookings.filter(status=status)

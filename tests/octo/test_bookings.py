@@ -369,6 +369,7 @@ def test_agency_bookings_are_on_the_provider_manifest(world):
     assert "Rosa Mamani" in html and "rosa@example.org" in html
     assert "+591 700 000 00" in html and "Late" in html
     assert "Only Holding" not in html
+    assert "via Agency A" in html
     (row,) = page.context["rows"]
     assert row.booking.agency.name == "Agency A"
     assert row.booking.channel == Booking.Channel.AGENCY
