@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "providers",
     "itineraries",
     "agencies",
+    "web",
     "octo",
 ]
 

@@ -27,6 +27,7 @@ urlpatterns = [
     # No language prefix in URLs: the language comes from the switch (cookie) or the
     # browser's Accept-Language, for pages and API alike.
     path("", catalogue_views.home, name="home"),
+    path("", include("web.urls")),
     path("admin/", admin.site.urls),
     path("provider/", include("providers.portal.urls")),
     path("providers/", include("providers.urls")),  # iCal export feeds
