@@ -160,6 +160,13 @@ class SkeletonSearch:
         self._moves: dict[tuple[str, int, int], dict[str, list[Move]]] = {}
         self._move_values: dict[tuple, tuple[int, int]] = {}
         self._transitions: dict[_State, list] = {}
+        # Per-search memoisation (functools.cache on the methods would keep every
+        # search object alive for the life of the worker process).
+        self.day_start = cache(self.day_start)  # type: ignore[method-assign]
+        self.day_end = cache(self.day_end)  # type: ignore[method-assign]
+        self.pace = cache(self.pace)  # type: ignore[method-assign]
+        self._chains = cache(self._chains)  # type: ignore[method-assign]
+        self._day_value = cache(self._day_value)  # type: ignore[method-assign]
 
     # --- geometry of the route --------------------------------------------------
 
@@ -192,16 +199,13 @@ class SkeletonSearch:
 
     # --- days and moves -----------------------------------------------------------
 
-    @cache  # noqa: B019 - one search object per plan
     def day_start(self, day: int, place: str) -> int:
         """Earliest a day's tour may leave: rides may be early whatever the pace."""
         return self.world.minute(place, self.dates[day], RIDES_FROM)
 
-    @cache  # noqa: B019 - one search object per plan
     def day_end(self, day: int, place: str) -> int:
         return self.world.minute(place, self.dates[day], RIDES_UNTIL)
 
-    @cache  # noqa: B019 - one search object per plan
     def pace(self, day: int, place: str) -> tuple[int, int]:
         """The pace's window for experiences on ``day`` at ``place``."""
         date = self.dates[day]
@@ -251,7 +255,6 @@ class SkeletonSearch:
         self._moves[key] = result
         return result
 
-    @cache  # noqa: B019 - one search object per plan
     def _chains(self, origin: str, day_index: int) -> dict[str, list[tuple[Ride, ...]]]:
         """Every chain of up to MAX_RIDES_PER_MOVE rides leaving ``origin`` on the day
         (from the earliest a day may start), by where it ends; ``moves`` keeps those
@@ -314,7 +317,6 @@ class SkeletonSearch:
     def day_value(self, day: int, areas: tuple[str, ...], free: int) -> int:
         return self._day_value(day, tuple(sorted(set(areas))), max(0, free))
 
-    @cache  # noqa: B019 - one search object per plan
     def _day_value(self, day: int, areas: tuple[str, ...], free: int) -> int:
         """Fractional-knapsack bound of the experiences of ``areas`` on ``day``."""
         budget = min(free, self.active_cap)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import weakref
 
 import pytest
 
@@ -365,3 +367,19 @@ def test_both_directions(direction):
 def test_minute_helper_matches_zones():
     # 07:30 in Puno and 08:30 in Copacabana are the same instant.
     assert minute("puno", START, "07:30") == minute("copacabana", START, "08:30")
+
+
+def test_a_search_is_freed_once_planned():
+    """The search's memo tables die with it: a worker plans for days, and memoising
+    on the class (functools.cache on a method) would keep every search alive."""
+    builder = puno_copacabana()
+    for i in range(3):
+        builder.activity(50 + i, "puno", f"{9 + 2 * i:02d}:00", 90)
+    world = builder.build()
+    planner = Planner(world, request(days=3), time_limit_s=5)
+    search = planner.search()
+    assert list(search.skeletons(lambda days, cost: True))  # fills the memo tables
+    freed = weakref.ref(search)
+    del search
+    gc.collect()
+    assert freed() is None
