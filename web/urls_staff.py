@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from web import views_staff
+
+urlpatterns: list = [
+    path("staff/dashboard/", views_staff.dashboard, name="staff-dashboard"),
+    path(
+        "staff/dashboard/<slug:table>.csv",
+        views_staff.dashboard_csv,
+        name="staff-dashboard-csv",
+    ),
+]
