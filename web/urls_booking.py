@@ -1,3 +1,33 @@
-from django.urls import path  # noqa: F401
+"""Booking pages: hold a plan, check out, manage the trip with its secret link."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from web import views_booking as views
+
+urlpatterns = [
+    path("plans/<uuid:plan_id>/book/", views.plan_book, name="plan_book"),
+    path(
+        "plans/<uuid:plan_id>/book/replan/",
+        views.plan_replan_without,
+        name="plan_replan_without",
+    ),
+    path("trips/<uuid:trip_id>/checkout/", views.trip_checkout, name="trip_checkout"),
+    path(
+        "trips/<uuid:trip_id>/hold-again/",
+        views.trip_hold_again,
+        name="trip_hold_again",
+    ),
+    path("trips/manage/<str:token>/", views.trip_manage, name="trip_manage"),
+    path(
+        "trips/manage/<str:token>/parts/<int:part_id>/cancel/",
+        views.trip_part_cancel,
+        name="trip_part_cancel",
+    ),
+    path(
+        "trips/manage/<str:token>/cancel/",
+        views.trip_cancel_all,
+        name="trip_cancel_all",
+    ),
+    path("trips/manage/<str:token>/trip.ics", views.trip_ics, name="trip_ics"),
+    path("trips/manage/<str:token>/print/", views.trip_print, name="trip_print"),
+]
