@@ -273,6 +273,8 @@ def trip_checkout(request: HttpRequest, trip_id) -> HttpResponse:
             request, trip, LeadForm(initial=_lead_initial(request, trip))
         )
     form = LeadForm(request.POST)
+    if trip.status == TripBooking.Status.CONFIRMED and token:
+        return redirect(_manage_url(token))  # confirmed already (a second click)
     if trip.status != TripBooking.Status.ON_HOLD:
         return _checkout_page(request, trip, form, status=409)
     if not form.is_valid():

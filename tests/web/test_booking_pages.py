@@ -238,6 +238,10 @@ def test_confirm_books_every_part_and_emails_the_manage_link(
     assert title in body and greeting in body
     other = ON_REQUEST_TITLE if language == "es" else ON_REQUEST_TITLE_ES
     assert other not in body  # one language only
+    # A second click on "confirm" changes nothing and sends no second email.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert confirm(client, trip) == token
+    assert len([m for m in mail.outbox if m.to == [LEAD["email"]]]) == 1
     # The manage page, in the same language.
     response = client.get(f"/trips/manage/{token}/")
     assert response.status_code == 200
@@ -305,6 +309,23 @@ def test_a_part_sold_out_between_plan_and_hold_is_named_and_nothing_held(
     assert new.status == TripPlan.Status.SOLVED
     assert listing.pk in new.request["exclude"]
     assert listing.pk not in {s.listing_id for s in plan_trip_parts(new)[0]}
+
+
+def test_a_plan_held_by_someone_else_is_refused_with_a_message(client, plan):
+    trip = book(client, plan)
+    stranger = Client()
+    response = stranger.post(book_path(plan))
+    assert response.status_code == 409
+    page = small(response)
+    assert "already held or booked" in page
+    assert str(trip.pk) not in page  # another visitor's trip is not named
+    assert TripBooking.objects.filter(plan=plan).count() == 1
+    unsolved = TripPlan.objects.create(
+        request=plan.request, status=TripPlan.Status.QUEUED
+    )
+    response = client.post(book_path(unsolved))
+    assert response.status_code == 409
+    assert "Only a solved plan can be held" in small(response)
 
 
 # --- Managing -----------------------------------------------------------------------
