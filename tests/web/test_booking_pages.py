@@ -275,6 +275,28 @@ def test_an_expired_hold_says_so_and_can_be_held_again(client, plan):
     assert client.get(checkout_path(new.pk)).status_code == 200
 
 
+def test_a_part_cancelled_by_its_provider_during_the_hold_is_named_at_confirm(
+    client, plan
+):
+    from providers.services import booking_cancel
+
+    trip = book(client, plan)
+    gone = trip.parts.select_related("booking__listing").first()
+    booking_cancel(booking=gone.booking)
+    response = client.post(checkout_path(trip.pk), LEAD)
+    assert response.status_code == 409
+    page = small(response)
+    assert gone.booking.listing.title_en in page
+    assert f'action="/trips/{trip.pk}/hold-again/"' in page
+    trip.refresh_from_db()
+    assert trip.status == TripBooking.Status.EXPIRED
+    assert not Booking.objects.filter(
+        trip_part__trip=trip,
+        status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING],
+    ).exists()
+    assert set(counters(plan).values()) == {(0, 0)}
+
+
 def test_a_part_sold_out_between_plan_and_hold_is_named_and_nothing_held(
     client, plan, django_capture_on_commit_callbacks
 ):
