@@ -17,6 +17,7 @@ urlpatterns = [
         views.trip_hold_again,
         name="trip_hold_again",
     ),
+    path("trips/<uuid:trip_id>/release/", views.trip_release, name="trip_release"),
     path("trips/manage/<str:token>/", views.trip_manage, name="trip_manage"),
     path(
         "trips/manage/<str:token>/parts/<int:part_id>/cancel/",

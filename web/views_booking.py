@@ -11,6 +11,7 @@ secret: it is looked up by its SHA-256, and anyone else gets 404.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -23,7 +24,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -223,6 +224,18 @@ def trip_hold_again(request: HttpRequest, trip_id) -> HttpResponse:
     if trip.status in ACTIVE:
         return redirect(_checkout_url(trip.pk))
     return _hold(request, trip.plan)
+
+
+@require_POST
+def trip_release(request: HttpRequest, trip_id) -> HttpResponse:
+    """Give up a hold before confirming: every part is released at once."""
+    trip = _owned_trip(request, trip_id)
+    if trip.status == TripBooking.Status.ON_HOLD:
+        # Had it run out meanwhile, it is released all the same.
+        with contextlib.suppress(services.TripHoldExpired):
+            services.trip_cancel(trip=trip)
+        messages.success(request, _("The hold is released: nothing was booked."))
+    return redirect(_checkout_url(trip.pk))
 
 
 # --- Checkout -----------------------------------------------------------------------
@@ -458,7 +471,8 @@ def trip_print(request: HttpRequest, token: str) -> HttpResponse:
             }
             for step in day["steps"]
         ]
-        days.append({"date": day["date"], "steps": steps})
+        date = formats.date_format(dt.date.fromisoformat(day["date"]), "l j F Y")
+        days.append({"date": date, "steps": steps})
     context = {**_manage_context(request, trip, token), "days": days}
     return _private(render(request, "web/booking/print.html", context))
 

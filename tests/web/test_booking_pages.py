@@ -275,6 +275,20 @@ def test_an_expired_hold_says_so_and_can_be_held_again(client, plan):
     assert client.get(checkout_path(new.pk)).status_code == 200
 
 
+def test_releasing_a_hold_frees_every_part(client, plan):
+    trip = book(client, plan)
+    release = f"/trips/{trip.pk}/release/"
+    assert release in small(client.get(checkout_path(trip.pk)))
+    assert Client().post(release).status_code == 404  # not theirs
+    assert TripBooking.objects.get(pk=trip.pk).status == TripBooking.Status.ON_HOLD
+    response = client.post(release, follow=True)
+    assert response.status_code == 200
+    assert "nothing was booked" in small(response)
+    trip.refresh_from_db()
+    assert trip.status == TripBooking.Status.CANCELLED
+    assert set(counters(plan).values()) == {(0, 0)}
+
+
 def test_a_part_cancelled_by_its_provider_during_the_hold_is_named_at_confirm(
     client, plan
 ):
