@@ -5,18 +5,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from catalogue import selectors
-from catalogue.models import Crossing
-
 
 def home(request: HttpRequest) -> HttpResponse:
-    places = selectors.place_list()
-    context = {
-        "places": places,
-        "crossings": selectors.crossing_list(),
-        "crossing_kinds": Crossing.Kind,
-    }
-    return render(request, "catalogue/home.html", context)
+    """What the route is, its map (inline SVG, OpenStreetMap when online), the
+    border crossings, the community value chains and the way into planning."""
+    from web.selectors import home_page
+
+    return render(request, "catalogue/home.html", home_page())
 
 
 @never_cache

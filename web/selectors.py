@@ -1,0 +1,578 @@
+"""Page view-models of the traveller website: the home page and the itinerary page.
+
+Everything a template shows is prepared here (local times with their zone, prices in
+the chosen currency, inline SVG coordinates), so templates only lay it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from catalogue.models import Crossing, Currency, Place, minor_to_decimal
+from catalogue.selectors import (
+    MissingRateError,
+    RateTable,
+    crossing_list,
+    exchange_rates_current,
+)
+from catalogue.services import money_to_minor
+from itineraries.models import TripPlan
+from itineraries.planning.world import HUBS
+from providers.models import Listing, Provider, ValueChain
+from providers.selectors import listing_list_bookable
+
+CURRENCIES = ("PEN", "BOB", "USD")
+MINUS = "\u2212"
+
+
+def language() -> str:
+    return "es" if (get_language() or "en").startswith("es") else "en"
+
+
+def localise(value: Any, lang: str | None = None) -> Any:
+    """``{"en": …, "es": …}`` → the active language's text (English as fallback)."""
+    if isinstance(value, dict) and "en" in value:
+        return value.get(lang or language()) or value.get("en")
+    return value
+
+
+# --- inline SVG maps -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    slug: str
+    name: str
+    country: str
+    kind: str
+    x: float
+    y: float
+    lat: float
+    lon: float
+    hub: bool = False
+
+
+def project(
+    places: Sequence[Place], width: int, height: int, pad: int = 24
+) -> list[MapPoint]:
+    """Equirectangular projection of ``places`` into a ``width``×``height`` box,
+    keeping the aspect ratio (longitudes shrink by cos(latitude))."""
+    if not places:
+        return []
+    lats = [float(p.latitude) for p in places]
+    lons = [float(p.longitude) for p in places]
+    scale_x = math.cos(math.radians(sum(lats) / len(lats)))
+    span_x = max((max(lons) - min(lons)) * scale_x, 0.05)
+    span_y = max(max(lats) - min(lats), 0.05)
+    unit = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y)
+    used_w, used_h = span_x * unit, span_y * unit
+    off_x, off_y = (width - used_w) / 2, (height - used_h) / 2
+    points = []
+    for place, lat, lon in zip(places, lats, lons, strict=True):
+        points.append(
+            MapPoint(
+                slug=place.slug,
+                name=place.name,
+                country=place.country.code,
+                kind=place.kind,
+                x=round(off_x + (lon - min(lons)) * scale_x * unit, 1),
+                y=round(off_y + (max(lats) - lat) * unit, 1),
+                lat=lat,
+                lon=lon,
+                hub=place.slug in HUBS,
+            )
+        )
+    return points
+
+
+def polyline(points: Iterable[MapPoint]) -> str:
+    return " ".join(f"{p.x},{p.y}" for p in points)
+
+
+# --- home ----------------------------------------------------------------------------
+
+ROUTE_MARGIN_DEG = 0.5
+MAP_KINDS = {
+    Place.Kind.CITY,
+    Place.Kind.TOWN,
+    Place.Kind.ISLAND,
+    Place.Kind.BORDER_POST,
+    Place.Kind.SITE,
+    Place.Kind.VILLAGE,
+}
+
+
+def home_page() -> dict[str, Any]:
+    places = list(Place.objects.select_related("country").order_by("slug"))
+    hubs = [p for slug in HUBS for p in places if p.slug == slug]
+    on_map: list[Place] = []
+    if hubs:
+        lat_lo = min(float(p.latitude) for p in hubs) - ROUTE_MARGIN_DEG
+        lat_hi = max(float(p.latitude) for p in hubs) + ROUTE_MARGIN_DEG
+        lon_lo = min(float(p.longitude) for p in hubs) - ROUTE_MARGIN_DEG
+        lon_hi = max(float(p.longitude) for p in hubs) + ROUTE_MARGIN_DEG
+        seen: set[tuple[float, float]] = set()
+        for place in places:
+            spot = (float(place.latitude), float(place.longitude))
+            if (
+                place.kind in MAP_KINDS
+                and lat_lo <= spot[0] <= lat_hi
+                and lon_lo <= spot[1] <= lon_hi
+                and spot not in seen
+            ):
+                seen.add(spot)
+                on_map.append(place)
+    points = project(on_map, 640, 420)
+    hub_points = [p for slug in HUBS for p in points if p.slug == slug]
+    chains = (
+        ValueChain.objects.annotate(
+            n=Count("providers", filter=Q(providers__status=Provider.Status.APPROVED))
+        )
+        .prefetch_related("providers__home_place")
+        .order_by("code")
+    )
+    value_chains = [
+        {
+            "name": chain.name,
+            "providers": [
+                {"name": p.name, "place": p.home_place.name}
+                for p in chain.providers.all()
+                if p.status == Provider.Status.APPROVED
+            ],
+        }
+        for chain in chains
+    ]
+    return {
+        "places": places,
+        "map_points": points,
+        "route_line": polyline(hub_points),
+        "map_markers": [
+            {"name": p.name, "lat": p.lat, "lon": p.lon, "hub": p.hub} for p in points
+        ],
+        "value_chains": value_chains,
+        "crossings": crossing_list(),
+        "crossing_kinds": Crossing.Kind,
+    }
+
+
+# --- documents -----------------------------------------------------------------------
+
+# Andean Community members: their citizens cross as tourists with the national ID
+# (Decision 503; route-facts §3.3).
+ANDEAN_COMMUNITY = {"BO", "CO", "EC", "PE"}
+# Tourist visa removed by DS 5497 (Dec 2025) according to every source (route-facts
+# §3.4); the sources conflict on a few more countries, listed apart.
+BOLIVIA_VISA_LIFTED = {"US", "IL", "KR", "ZA", "RO"}
+BOLIVIA_VISA_CONFLICT = {"BG", "MT", "AE", "LV", "EE"}
+
+
+def document_checklist(nationality: str, *, into_country: str) -> list[str]:
+    """What a traveller of ``nationality`` carries across the Peru–Bolivia border,
+    from the route facts (sources in /work/shared/route-facts.md, §3.3–3.4)."""
+    code = (nationality or "").upper()
+    items: list[str] = []
+    if code in ANDEAN_COMMUNITY:
+        items.append(
+            _(
+                "Andean Community citizen: your national ID card (DNI / cédula) is "
+                "enough as a tourist, up to 90 days; a passport also works."
+            )
+        )
+    else:
+        items.append(
+            _(
+                "Passport valid for at least 6 more months (Bolivia asks for it on "
+                "entry)."
+            )
+        )
+    if into_country == "BO" and code not in ANDEAN_COMMUNITY and code != "BO":
+        if code in BOLIVIA_VISA_LIFTED:
+            items.append(
+                _(
+                    "No tourist visa for Bolivia since December 2025 (DS 5497): up to "
+                    "90 days with a valid passport."
+                )
+            )
+        elif code in BOLIVIA_VISA_CONFLICT:
+            items.append(
+                _(
+                    "Bolivian visa: the sources disagree whether DS 5497 (December "
+                    "2025) lifted it for your country. Check with a Bolivian consulate "
+                    "before you travel."
+                )
+            )
+        else:
+            items.append(
+                _(
+                    "Bolivian visa: it depends on your country's group in DS 27150 "
+                    "(no visa, visa at the border, or visa with prior consultation). "
+                    "Check with a Bolivian consulate before you travel."
+                )
+            )
+    items.append(
+        _(
+            "Keep your Peru entry record and get both stamps: the Peru exit and the "
+            "Bolivia entry (or the other way round)."
+        )
+    )
+    items.append(
+        _("Carry clean, untorn US dollar notes; exchange stalls are at the border.")
+    )
+    return items
+
+
+# --- the itinerary page --------------------------------------------------------------
+
+
+def _offset_text(moment: dt.datetime) -> str:
+    offset = moment.utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = MINUS if minutes < 0 else "+"
+    minutes = abs(minutes)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _moment(value: str | None, place: Place | None) -> dict[str, Any] | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    zone = _offset_text(moment)
+    country = place.country.name if place is not None else ""
+    return {
+        "iso": value,
+        "date": moment.date(),
+        "time": moment.strftime("%H:%M"),
+        "offset": zone,
+        "country": country,
+        "label": f"{moment:%H:%M} ({zone}, {country})" if country else zone,
+    }
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:,.2f} {self.currency}"
+
+
+def _money(value: dict | None, rates: RateTable, show: str) -> dict[str, Any] | None:
+    """A price as stored (the provider's currency) and in the display currency."""
+    if not value:
+        return None
+    currency = value["currency"]
+    own = Money(Decimal(value["amount"]), currency)
+    shown = own
+    if show != currency:
+        try:
+            minor = money_to_minor(value["amount"], currency)
+            shown = Money(
+                minor_to_decimal(rates.convert_minor(minor, currency, show), show),
+                show,
+            )
+        except (MissingRateError, ValueError):
+            shown = own
+    return {"own": own, "shown": shown, "converted": shown.currency != currency}
+
+
+def _places(slugs: set[str]) -> dict[str, Place]:
+    return {
+        p.slug: p
+        for p in Place.objects.select_related("country").filter(slug__in=slugs)
+    }
+
+
+def _crossing_for(a: str, b: str, crossings: list[Crossing]) -> Crossing | None:
+    for crossing in crossings:
+        sides = {crossing.side_a.slug, crossing.side_b.slug}
+        if sides == {a, b}:
+            return crossing
+    return None
+
+
+BUDGET_RE = re.compile(r"costs ([\d,]+\.\d{2}) ([A-Z]{3})")
+
+
+# The planner's cheapest cost is a lower bound of what a plan costs: the budget fix
+# offers a margin above it (rounded up to whole units).
+BUDGET_MARGIN = Decimal("1.10")
+
+
+def cheapest_from_explanation(plan: TripPlan) -> dict[str, str] | None:
+    """The budget to offer when an infeasible plan's (English) explanation names the
+    cheapest feasible cost: that cost plus a margin, as ``{"amount", "currency"}``;
+    None when it names none."""
+    for sentence in (plan.explanation or {}).get("en", []):
+        match = BUDGET_RE.search(sentence)
+        if match:
+            cheapest = Decimal(match.group(1).replace(",", ""))
+            amount = math.ceil(cheapest * BUDGET_MARGIN)
+            return {"amount": f"{amount}.00", "currency": match[2]}
+    return None
+
+
+def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
+    """Everything the itinerary page shows for ``plan``."""
+    lang = language()
+    request = plan.request or {}
+    rates = exchange_rates_current()
+    totals = plan.totals or {}
+    show = currency if currency in CURRENCIES else totals.get("currency") or "PEN"
+    slugs: set[str] = {request.get("origin", ""), request.get("destination", "")}
+    for day in plan.days or []:
+        for step in day["steps"]:
+            slugs.update(
+                s for s in (step.get("place"), step.get("from"), step.get("to")) if s
+            )
+        if day.get("night") and day["night"].get("place"):
+            slugs.add(day["night"]["place"])
+    places = _places(slugs)
+    crossings = list(crossing_list())
+    used_listings = {
+        step.get("listing")
+        for day in plan.days or []
+        for step in day["steps"]
+        if step.get("listing")
+    }
+    excluded = set(request.get("exclude") or [])
+    activity_places = {
+        step["place"]
+        for day in plan.days or []
+        for step in day["steps"]
+        if step["kind"] == "activity" and step.get("place")
+    }
+    alternatives: dict[str, list[Listing]] = {}
+    if activity_places:
+        for listing in listing_list_bookable(kind=Listing.Kind.ACTIVITY).filter(
+            place__slug__in=activity_places
+        ):
+            if listing.pk not in used_listings and listing.pk not in excluded:
+                alternatives.setdefault(listing.place.slug, []).append(listing)
+    seen_rides: set[str] = set()
+    days = []
+    nights = []
+    for index, day in enumerate(plan.days or []):
+        steps = []
+        route: list[Place] = []
+        for step in day["steps"]:
+            start_place = places.get(step.get("place") or step.get("from") or "")
+            end_place = places.get(step.get("place") or step.get("to") or "")
+            for place in (start_place, end_place):
+                if place is not None and (not route or route[-1].slug != place.slug):
+                    route.append(place)
+            tweakable = bool(step.get("listing") or step.get("ride"))
+            if step.get("ride"):
+                tweakable = step["ride"] not in seen_rides
+                seen_rides.add(step["ride"])
+            view = {
+                "id": step["id"],
+                "kind": step["kind"],
+                "title": localise(step.get("title"), lang),
+                "start": _moment(step.get("start"), start_place),
+                "end": _moment(step.get("end"), end_place),
+                "place": start_place.name if start_place else "",
+                "to": end_place.name if end_place and end_place != start_place else "",
+                "provider": step.get("provider") or "",
+                "community_run": step.get("community_run", False),
+                "price": _money(step.get("price"), rates, show),
+                "estimated": step.get("estimated", False),
+                "tweakable": tweakable and step["kind"] != "free",
+                "alternatives": [
+                    {
+                        "id": listing.pk,
+                        "title": listing.title_es
+                        if lang == "es" and listing.title_es
+                        else listing.title_en,
+                    }
+                    for listing in alternatives.get(step.get("place") or "", [])
+                ]
+                if step["kind"] == "activity"
+                else [],
+            }
+            if step["kind"] == "border":
+                crossing = _crossing_for(
+                    step.get("from", ""), step.get("to", ""), crossings
+                )
+                into = end_place.country.code if end_place else ""
+                from_country = start_place.country.code if start_place else ""
+                view.update(
+                    clock_change_h=int(step.get("clock_change_h") or 0),
+                    clock_text=f"{int(step.get('clock_change_h') or 0):+d} h",
+                    documents=localise(step.get("documents"), lang) or "",
+                    international=bool(into and from_country and into != from_country),
+                    hours=[
+                        {
+                            "place": h.place.name,
+                            "span": f"{h.opens:%H:%M}–{h.closes:%H:%M}",
+                            "zone": h.place.country.name,
+                            "verified": h.verified,
+                        }
+                        for h in (crossing.hours.all() if crossing else [])
+                    ],
+                    checklist=document_checklist(
+                        request.get("nationality", ""), into_country=into
+                    )
+                    if into and from_country and into != from_country
+                    else [],
+                )
+            steps.append(view)
+        night = day.get("night")
+        night_view = None
+        if night and night.get("place"):
+            place = places.get(night["place"])
+            stay = night.get("stay") or {}
+            night_view = {
+                "place": place.name if place else night["place"],
+                "altitude_m": night.get("altitude_m"),
+                "title": localise(stay.get("title"), lang) or "",
+                "provider": stay.get("provider") or "",
+                "price": _money(stay.get("price"), rates, show),
+                "estimated": stay.get("estimated", False),
+            }
+            nights.append({"date": day["date"], **night_view})
+        points = project(route, 240, 150, pad=20)
+        days.append(
+            {
+                "number": index + 1,
+                "date": dt.date.fromisoformat(day["date"]),
+                "steps": steps,
+                "night": night_view,
+                "map": points,
+                "map_line": polyline(points),
+            }
+        )
+    return {
+        "plan": plan,
+        "trip": request,
+        "origin": places.get(request.get("origin", "")),
+        "destination": places.get(request.get("destination", "")),
+        "days": days,
+        "nights": nights,
+        "altitude": altitude_chart(nights),
+        "totals": _totals_view(totals, rates, show),
+        "currency": show,
+        "currencies": [c for c in Currency.values if c in CURRENCIES],
+        "rates": [
+            {"currency": code, "per_usd": rates.per_usd[code], "set_on": day}
+            for code, day in sorted(rates.set_on.items())
+        ],
+        "explanation": (plan.explanation or {}).get(lang, []),
+        "warnings": (plan.warnings or {}).get(lang, []),
+        "fixes": plan_fixes(plan) if plan.status == TripPlan.Status.INFEASIBLE else [],
+    }
+
+
+def _totals_view(totals: dict, rates: RateTable, show: str) -> dict[str, Any] | None:
+    if not totals:
+        return None
+    converted = totals.get("in") or {}
+    return {
+        "in": [
+            {"currency": c, "amount": Decimal(converted[c])}
+            for c in CURRENCIES
+            if c in converted
+        ],
+        "shown": Decimal(converted[show]) if show in converted else None,
+        "by_currency": [
+            Money(Decimal(m["amount"]), m["currency"])
+            for m in totals.get("by_currency") or []
+        ],
+        "estimated": _money(totals.get("estimated"), rates, show),
+        "budget": _money(totals.get("budget"), rates, show),
+        "persons": totals.get("persons"),
+    }
+
+
+def altitude_chart(nights: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Coordinates of an inline SVG line chart of the altitude of each night."""
+    values = [n for n in nights if n.get("altitude_m") is not None]
+    if not values:
+        return None
+    width, height, left, top, bottom = 560, 180, 56, 16, 40
+    highest = max(n["altitude_m"] for n in values)
+    lowest = min(n["altitude_m"] for n in values)
+    hi = int(math.ceil((highest + 100) / 100.0) * 100)
+    lo = max(0, int(math.floor((lowest - 300) / 100.0) * 100))
+    step = (width - left - 16) / max(len(values) - 1, 1)
+    plot_h = height - top - bottom
+    points = []
+    for i, night in enumerate(values):
+        x = left + i * step if len(values) > 1 else left + (width - left) / 2
+        y = top + (hi - night["altitude_m"]) / max(hi - lo, 1) * plot_h
+        points.append(
+            {
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "altitude_m": night["altitude_m"],
+                "place": night["place"],
+                "date": night["date"],
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "bottom_y": height - bottom,
+        "top_y": top,
+        "hi": hi,
+        "lo": lo,
+        "points": points,
+        "line": " ".join(f"{p['x']},{p['y']}" for p in points),
+    }
+
+
+# --- one-click fixes of an infeasible plan -------------------------------------------
+
+
+def plan_fixes(plan: TripPlan) -> list[dict[str, str]]:
+    """The adjusted requests offered when no plan fits: each a ``fix`` code and a
+    label (the view recomputes the request from the code)."""
+    from itineraries.apis import MAX_DAYS
+
+    request = plan.request or {}
+    fixes = []
+    if int(request.get("days", 0)) < MAX_DAYS:
+        fixes.append({"code": "add_day", "label": _("Add a day")})
+    start = request.get("start_date")
+    earliest = timezone.localdate()
+    if start and dt.date.fromisoformat(start) - dt.timedelta(days=1) >= earliest:
+        fixes.append({"code": "earlier", "label": _("Start a day earlier")})
+    cheapest = cheapest_from_explanation(plan)
+    if cheapest and request.get("budget"):
+        fixes.append(
+            {
+                "code": "budget",
+                "label": _("Raise the budget to %(amount)s %(currency)s") % cheapest,
+            }
+        )
+    return fixes
+
+
+def fixed_request(plan: TripPlan, code: str) -> dict[str, Any] | None:
+    """The request of ``plan`` adjusted by fix ``code``; None for an unknown code."""
+    data = dict(plan.request or {})
+    if code == "add_day":
+        data["days"] = int(data["days"]) + 1
+    elif code == "earlier":
+        start = dt.date.fromisoformat(data["start_date"]) - dt.timedelta(days=1)
+        data["start_date"] = start.isoformat()
+    elif code == "budget":
+        cheapest = cheapest_from_explanation(plan)
+        if cheapest is None or not data.get("budget"):
+            return None
+        data["budget"] = cheapest
+    else:
+        return None
+    return data
