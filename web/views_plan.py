@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -9,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -54,10 +56,11 @@ def _detail(
 
 
 def _book_button_exists() -> bool:
-    """The booking part's button template (another part of the site) is there."""
+    """The booking part of the site (its button template and URL) is there."""
     try:
         get_template("web/booking/_book_button.html")
-    except TemplateDoesNotExist:
+        reverse("web:plan_book", args=[uuid.uuid4()])
+    except (TemplateDoesNotExist, NoReverseMatch):
         return False
     return True
 
