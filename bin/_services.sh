@@ -74,3 +74,11 @@ start_redis() {
   echo "==> Redis $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
+# Browser tests (tests/browser) drive Debian's headless Chromium with Playwright; no
+# browser download: the browser comes from apt, fonts-liberation for legible
+# screenshots. Exports CHROMIUM_PATH for tests/browser/conftest.py.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null; then apt_install chromium fonts-liberation; fi
+  export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
+  echo "==> $("$CHROMIUM_PATH" --version 2>/dev/null | head -n 1)"
+}

@@ -136,6 +136,14 @@ def _money(minor: int | None, currency: str) -> str:
     return number_format(amount, decimal_pos=places, force_grouping=True)
 
 
+def _rate_text(rate: Decimal | None) -> str | None:
+    """``3.75`` for ``Decimal("3.750000")`` (no exponent, no trailing zeros)."""
+    if rate is None:
+        return None
+    text = format(rate, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _chart(rows: list[sel.Figures], *, by_month: bool) -> dict:
     """Horizontal bars, one per label (or per month): the USD total when every rate is
     known, otherwise the booking count. Geometry is computed here; the template only
@@ -234,7 +242,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rates = [
         {
             "currency": c,
-            "per_usd": data.rates.per_usd.get(c),
+            "per_usd": _rate_text(data.rates.per_usd.get(c)),
             "set_on": data.rates.set_on.get(c),
         }
         for c in sel.CURRENCIES

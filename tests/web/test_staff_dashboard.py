@@ -70,8 +70,13 @@ def _plan_crossing(side_from: str, side_to: str, start: str, persons: int):
 
 @pytest.fixture
 def data(small_catalogue):
+    make_dashboard_data()
+
+
+def make_dashboard_data() -> None:
     """Bookings in Peru and Bolivia, community-run and not, two value chains, two
-    months (and some that must not count), and a trip booking crossing Kasani."""
+    months (and some that must not count), and a trip booking crossing Kasani. Needs
+    the small catalogue (also used by the browser tests)."""
     for currency, rate in (("PEN", "3.75"), ("BOB", "6.96")):
         ExchangeRate.objects.create(
             currency=currency,
@@ -79,9 +84,14 @@ def data(small_catalogue):
             set_on=dt.date(2026, 2, 1),
             source="test",
         )
-    # Two of the value chains the migrations seed.
-    camelids = ValueChain.objects.get(code="camelids")
-    potatoes = ValueChain.objects.get(code="native-potatoes")
+    # Two of the value chains the migrations seed (transactional tests flush them).
+    camelids, _ = ValueChain.objects.get_or_create(
+        code="camelids", defaults={"name_en": "Camelids", "name_es": "Camélidos"}
+    )
+    potatoes, _ = ValueChain.objects.get_or_create(
+        code="native-potatoes",
+        defaults={"name_en": "Native potatoes", "name_es": "Papas nativas"},
+    )
     pe_community = make_provider(name="Asociación Ñandú", community_run=True)
     pe_community.value_chains.set([camelids])
     pe_company = make_provider(name="Lake Tours SAC", community_run=False)
