@@ -13,6 +13,7 @@ from catalogue.models import (
     Crossing,
     CrossingHours,
     Departure,
+    EntryRequirement,
     ExchangeRate,
     Place,
     RouteLeg,
@@ -25,6 +26,22 @@ FACT_FIELDS = ("source", "verified", "note")
 class CountryAdmin(admin.ModelAdmin):
     list_display = ("code", "name_en", "name_es", "currency", "timezone", "verified")
     search_fields = ("code", "name_en", "name_es")
+
+
+@admin.register(EntryRequirement)
+class EntryRequirementAdmin(admin.ModelAdmin):
+    """Documents and visas per nationality (or group) and destination country."""
+
+    list_display = (
+        "destination",
+        "nationality",
+        "group",
+        "visa_required",
+        "andean_id_accepted",
+        "verified",
+    )
+    list_filter = ("destination", "group", "visa_required", "verified")
+    search_fields = ("nationality", "notes_en", "notes_es", "source")
 
 
 @admin.register(ExchangeRate)

@@ -99,6 +99,74 @@ class Country(Fact):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+# Andean Community (CAN) member states: their citizens travel between members as
+# tourists with their national ID card (Decision 503).
+ANDEAN_COMMUNITY = ("BO", "CO", "EC", "PE")
+
+
+class EntryRequirement(Fact):
+    """What travellers of one nationality, or of a group of nationalities, need to
+    enter a country of the route as tourists. A row for a nationality wins over its
+    group's row; the ``any`` group is the rule for everyone else."""
+
+    class Group(models.TextChoices):
+        ANDEAN = "andean", _("Andean Community (Bolivia, Colombia, Ecuador, Peru)")
+        ANY = "any", _("Any other nationality")
+
+    nationality = models.CharField(
+        _("nationality (ISO code)"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO 3166-1 alpha-2, e.g. US; empty for a group's row"),
+    )
+    group = models.CharField(
+        _("group of nationalities"), max_length=8, choices=Group.choices, blank=True
+    )
+    destination = models.ForeignKey(
+        Country,
+        on_delete=models.CASCADE,
+        related_name="entry_requirements",
+        verbose_name=_("destination country"),
+    )
+    visa_required = models.BooleanField(
+        _("tourist visa required"),
+        null=True,
+        blank=True,
+        help_text=_("Empty when it depends or the sources disagree (see the notes)"),
+    )
+    andean_id_accepted = models.BooleanField(
+        _("national ID card accepted"),
+        default=False,
+        help_text=_("Andean Community citizens may enter with their national ID"),
+    )
+    notes_en = models.TextField(_("notes (English)"), blank=True)
+    notes_es = models.TextField(_("notes (Spanish)"), blank=True)
+
+    class Meta:
+        ordering = ["destination", "group", "nationality"]
+        verbose_name = _("entry requirement")
+        verbose_name_plural = _("entry requirements")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(nationality="") & ~Q(group=""))
+                | (~Q(nationality="") & Q(group="")),
+                name="entry_requirement_nationality_or_group",
+            ),
+            models.UniqueConstraint(
+                fields=["destination", "nationality", "group"],
+                name="entry_requirement_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.nationality or self.get_group_display()
+        return f"{who} → {self.destination.code}"
+
+    @property
+    def notes(self) -> str:
+        return localized(self, "notes")
+
+
 class ExchangeRate(Fact):
     """Units of ``currency`` that one US dollar buys, as set by staff on ``set_on``.
 

@@ -23,6 +23,7 @@ from catalogue.models import (
     CrossingHours,
     Currency,
     Departure,
+    EntryRequirement,
     ExchangeRate,
     Place,
     RouteLeg,
@@ -191,6 +192,30 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 "name_es": raw["name_es"],
                 "currency": raw["currency"],
                 "timezone": raw["timezone"],
+                **_fact(raw, where),
+            },
+            update=update,
+            report=report,
+            where=where,
+        )
+    for raw in data.get("entry_requirements", []):
+        where = f"entry requirement {raw.get('nationality') or raw.get('group')}"
+        destination = countries.get(raw.get("destination"))
+        if destination is None:
+            raise SeedError(f"{where}: unknown country {raw.get('destination')!r}")
+        visa = raw.get("visa_required")
+        _upsert(
+            EntryRequirement,
+            {
+                "destination": destination,
+                "nationality": str(raw.get("nationality") or "").upper(),
+                "group": str(raw.get("group") or ""),
+            },
+            {
+                "visa_required": None if visa is None else bool(visa),
+                "andean_id_accepted": bool(raw.get("andean_id_accepted", False)),
+                "notes_en": str(raw.get("notes_en") or "").strip(),
+                "notes_es": str(raw.get("notes_es") or "").strip(),
                 **_fact(raw, where),
             },
             update=update,

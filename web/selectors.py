@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalogue.models import Crossing, Currency, Place, minor_to_decimal
+from catalogue.models import (
+    ANDEAN_COMMUNITY,
+    Crossing,
+    Currency,
+    EntryRequirement,
+    Place,
+    minor_to_decimal,
+)
 from catalogue.selectors import (
     MissingRateError,
     RateTable,
@@ -168,66 +175,75 @@ def home_page() -> dict[str, Any]:
 
 # --- documents -----------------------------------------------------------------------
 
-# Andean Community members: their citizens cross as tourists with the national ID
-# (Decision 503; route-facts §3.3).
-ANDEAN_COMMUNITY = {"BO", "CO", "EC", "PE"}
-# Tourist visa removed by DS 5497 (Dec 2025) according to every source (route-facts
-# §3.4); the sources conflict on a few more countries, listed apart.
-BOLIVIA_VISA_LIFTED = {"US", "IL", "KR", "ZA", "RO"}
-BOLIVIA_VISA_CONFLICT = {"BG", "MT", "AE", "LV", "EE"}
 
-
-def document_checklist(nationality: str, *, into_country: str) -> list[str]:
-    """What a traveller of ``nationality`` carries across the Peru–Bolivia border,
-    from the route facts (sources in /work/shared/route-facts.md, §3.3–3.4)."""
+def entry_requirement_for(
+    nationality: str, destination: str
+) -> EntryRequirement | None:
+    """The entry rule of ``destination`` (country code) for ``nationality``: its own
+    row, else its group's (Andean Community, or everyone else)."""
     code = (nationality or "").upper()
-    items: list[str] = []
-    if code in ANDEAN_COMMUNITY:
-        items.append(
-            _(
-                "Andean Community citizen: your national ID card (DNI / cédula) is "
-                "enough as a tourist, up to 90 days; a passport also works."
-            )
+    rows = EntryRequirement.objects.filter(destination__code=destination)
+    own = rows.filter(nationality=code).first() if code else None
+    if own is not None:
+        return own
+    group = (
+        EntryRequirement.Group.ANDEAN
+        if code in ANDEAN_COMMUNITY
+        else EntryRequirement.Group.ANY
+    )
+    return rows.filter(group=group).first()
+
+
+def document_checklist(nationality: str, *, into_country: str) -> list[dict[str, Any]]:
+    """What a traveller of ``nationality`` carries across the border into
+    ``into_country``: from the admin-kept entry requirements (seeded from the route
+    facts), each item with whether it is verified."""
+    code = (nationality or "").upper()
+    rule = entry_requirement_for(code, into_country)
+    andean = rule.andean_id_accepted if rule else code in ANDEAN_COMMUNITY
+    verified = rule.verified if rule else False
+    items: list[dict[str, Any]] = []
+    if andean:
+        text = _(
+            "Andean Community citizen: your national ID card (DNI / cédula) is "
+            "enough as a tourist, up to 90 days; a passport also works."
         )
     else:
-        items.append(
-            _(
-                "Passport valid for at least 6 more months (Bolivia asks for it on "
-                "entry)."
-            )
+        text = _(
+            "Passport valid for at least 6 more months (Bolivia asks for it on entry)."
         )
-    if into_country == "BO" and code not in ANDEAN_COMMUNITY and code != "BO":
-        if code in BOLIVIA_VISA_LIFTED:
-            items.append(
-                _(
-                    "No tourist visa for Bolivia since December 2025 (DS 5497): up to "
-                    "90 days with a valid passport."
-                )
-            )
-        elif code in BOLIVIA_VISA_CONFLICT:
-            items.append(
-                _(
-                    "Bolivian visa: the sources disagree whether DS 5497 (December "
-                    "2025) lifted it for your country. Check with a Bolivian consulate "
-                    "before you travel."
-                )
-            )
+    items.append({"text": text, "verified": True})
+    if code != into_country:
+        visa = rule.visa_required if rule else None
+        if visa is False:
+            text = _("No tourist visa needed.")
+        elif visa is True:
+            text = _("A tourist visa is needed: get it before you reach the border.")
         else:
-            items.append(
-                _(
-                    "Bolivian visa: it depends on your country's group in DS 27150 "
-                    "(no visa, visa at the border, or visa with prior consultation). "
-                    "Check with a Bolivian consulate before you travel."
-                )
+            text = _(
+                "Tourist visa: it depends on your nationality, see the note below and "
+                "check with a consulate before you travel."
             )
+        items.append({"text": text, "verified": verified})
+    if rule is not None and rule.notes:
+        items.append({"text": rule.notes, "verified": rule.verified})
     items.append(
-        _(
-            "Keep your Peru entry record and get both stamps: the Peru exit and the "
-            "Bolivia entry (or the other way round)."
-        )
+        {
+            "text": _(
+                "Keep your Peru entry record and get both stamps: the exit from one "
+                "country and the entry into the other."
+            ),
+            "verified": True,
+        }
     )
     items.append(
-        _("Carry clean, untorn US dollar notes; exchange stalls are at the border.")
+        {
+            "text": _(
+                "Carry clean, untorn US dollar notes; exchange stalls are at the "
+                "border."
+            ),
+            "verified": True,
+        }
     )
     return items
 

@@ -13,10 +13,13 @@ import uuid
 import pytest
 from django.urls import NoReverseMatch, reverse
 
+from catalogue.models import EntryRequirement
+from catalogue.services import catalogue_seed_from_file
 from itineraries.models import TripPlan
 from providers.models import Listing
 from tests.providers.factories import make_listing, make_provider
 from tests.web.conftest import plan_form_data, post_solved
+from web.selectors import entry_requirement_for
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +119,7 @@ def test_valid_input_makes_a_plan_and_shows_the_itinerary(client, web_plan):
     assert "Lakeside family rooms" in html
     assert "07:00–20:00" in html
     assert "Passport valid for at least 6 more months" in html
+    assert "Tourist visa: it depends on your nationality" in html
     assert '<svg class="alt-chart"' in html and '<svg class="day-map"' in html
     for currency in ("PEN", "BOB", "USD"):
         amount = plan.totals["in"][currency]
@@ -135,6 +139,26 @@ def test_andean_travellers_see_the_id_card_rule(client, offers):
     response = post_solved(client, "/plan/", plan_form_data(nationality="PE"))
     html = client.get(response["Location"]).content.decode()
     assert "Andean Community citizen" in html
+
+
+def test_us_travellers_see_the_lifted_bolivian_visa(client, offers):
+    response = post_solved(client, "/plan/", plan_form_data(nationality="US"))
+    html = client.get(response["Location"]).content.decode()
+    assert "No tourist visa needed." in html
+    assert "DS 5497" in html
+
+
+def test_entry_requirements_are_seeded_and_looked_up_by_nationality(route):
+    """seed_route loads them (a second run changes nothing); a nationality without
+    a row of its own gets its group's rule."""
+    assert EntryRequirement.objects.count() == 14
+    report = catalogue_seed_from_file()
+    assert not report.changed
+    assert entry_requirement_for("us", "BO").visa_required is False
+    assert entry_requirement_for("EC", "BO").andean_id_accepted is True
+    chile = entry_requirement_for("CL", "BO")
+    assert chile.group == "any" and chile.visa_required is None
+    assert entry_requirement_for("MT", "BO").visa_required is None
 
 
 def test_itinerary_in_spanish_uses_the_translated_labels(client, web_plan):
