@@ -20,12 +20,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q, QuerySet, Sum, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncMonth
 from django.utils.translation import gettext as _
 
 from catalogue.models import Country, Crossing, Currency
 from catalogue.selectors import MissingRateError, RateTable, exchange_rates_current
+from itineraries.apis import MAX_DAYS
 from itineraries.models import TripBooking, TripBookingPart
 from providers.models import Booking, ValueChain
 
@@ -254,12 +256,22 @@ def by_border_crossing(filters: DashboardFilters, rates: RateTable) -> list[Figu
     if not crossings:
         return []
     first, end = filters.first_month.isoformat(), filters.end.isoformat()
-    trips = TripBooking.objects.filter(
-        status__in=(TripBooking.Status.CONFIRMED, TripBooking.Status.CANCELLED),
-        # A plan made after the range cannot cross within it.
-        plan__created_at__lt=dt.datetime.combine(filters.end, dt.time(), dt.UTC)
-        + dt.timedelta(days=1),
-    ).values_list("id", "status", "plan__days", "plan__totals")
+    # A trip crosses between its start date and MAX_DAYS later: only trips starting
+    # from MAX_DAYS before the range to its end can cross within it (ISO dates in the
+    # request JSON compare as text).
+    earliest = (filters.first_month - dt.timedelta(days=MAX_DAYS)).isoformat()
+    trips = (
+        TripBooking.objects.filter(
+            status__in=(TripBooking.Status.CONFIRMED, TripBooking.Status.CANCELLED)
+        )
+        .annotate(
+            start_date=Cast(
+                KeyTextTransform("start_date", "plan__request"), TextField()
+            )
+        )
+        .filter(start_date__gte=earliest, start_date__lt=end)
+        .values_list("id", "status", "plan__days", "plan__totals")
+    )
     # (month, crossing slug, direction) -> trip ids per status, and travellers
     found: dict[tuple, dict] = {}
     for trip_id, status, days, totals in trips.iterator(chunk_size=500):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -52,20 +53,20 @@ def _plan_crossing(side_from: str, side_to: str, start: str, persons: int):
         "departure": None,
         "price": None,
     }
-    plan = TripPlan.objects.create(
+    return TripPlan.objects.create(
         status=TripPlan.Status.SOLVED,
-        request={"origin": "puno", "destination": "copacabana"},
+        request={
+            "origin": "puno",
+            "destination": "copacabana",
+            "start_date": start[:10],
+            "days": 3,
+        },
         days=[
             {"date": "2026-01-01", "night": None, "steps": []},
             {"date": start[:10], "night": None, "steps": [border]},
         ],
         totals={"persons": persons},
     )
-    # Plans are made before the trip (the dashboard skips plans made after the range).
-    TripPlan.objects.filter(pk=plan.pk).update(
-        created_at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
-    )
-    return plan
 
 
 @pytest.fixture
@@ -316,3 +317,16 @@ def test_non_staff_are_refused(client, db, url):
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
     assert b"Bookings" not in response.content
+
+
+def test_page_queries_are_a_fixed_few(staff_client, data, django_assert_num_queries):
+    """One grouped query per table, whatever the number of bookings (plus session,
+    user, rates, names and the country list of the form)."""
+    with django_assert_num_queries(13) as captured:
+        staff_client.get(URL, RANGE)
+    more = Booking.objects.filter(status=Booking.Status.CONFIRMED).first()
+    for _ in range(5):
+        more.pk, more.uuid = None, uuid.uuid4()
+        more.save()
+    with django_assert_num_queries(len(captured)):
+        staff_client.get(URL, RANGE)
