@@ -155,7 +155,15 @@ def _browser_settings(settings) -> None:
 
 
 @pytest.fixture
-def page(browser, live_server, _browser_settings, request) -> Iterator:
+def console_errors() -> list[str]:
+    """The page's browser console errors and uncaught page errors so far. ``page``
+    fails the test on any left at its end: a test that checks them itself may
+    clear the list."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, _browser_settings, console_errors, request) -> Iterator:
     """A new context and tab on the live server; ``page.goto("/path")`` is relative
     to it. Console errors and uncaught page errors fail the test."""
     context = browser.new_context(
@@ -165,7 +173,7 @@ def page(browser, live_server, _browser_settings, request) -> Iterator:
     )
     context.set_default_timeout(15_000)
     tab = context.new_page()
-    errors: list[str] = []
+    errors = console_errors
 
     def on_console(message) -> None:
         # The browser asks for /favicon.ico by itself; the site has none.

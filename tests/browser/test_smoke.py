@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.test_staff_dashboard import make_dashboard_data
@@ -72,3 +73,24 @@ def test_staff_dashboard_after_admin_login(
     expect(page.get_by_role("cell", name="Lake Tours SAC")).to_have_count(0)
     expect(page.get_by_role("cell", name="Comunidad Sampaya").first).to_be_visible()
     screenshot(page, "dashboard-bo")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: the home page's SVG map prints coordinates with the page's "
+    "number format, so in Spanish cx/cy are '513,2' and the browser rejects them "
+    "(web/selectors.py map_points, templates/catalogue/home.html); remove this "
+    "marker when fixed",
+)
+def test_home_with_the_route_map_in_spanish(
+    page, screenshot, console_errors, small_catalogue
+):
+    page.goto("/")
+    page.get_by_label("Language").select_option("es")
+    page.get_by_role("button", name="Change").click()
+    expect(page.get_by_role("heading", name="Pasos fronterizos")).to_be_visible()
+    expect(page.get_by_role("cell", name="Kasani – Yunguyo")).to_be_visible()
+    screenshot(page, "map-es")
+    errors = list(console_errors)
+    console_errors.clear()  # checked here, not again by the fixture
+    assert not errors
