@@ -472,8 +472,8 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
     return {
         "plan": plan,
         "trip": request,
-        "origin": places.get(request.get("origin", "")),
-        "destination": places.get(request.get("destination", "")),
+        "origin_name": _place_name(places, request.get("origin")),
+        "destination_name": _place_name(places, request.get("destination")),
         "days": days,
         "nights": nights,
         "altitude": altitude_chart(nights),
@@ -488,6 +488,11 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
         "warnings": (plan.warnings or {}).get(lang, []),
         "fixes": plan_fixes(plan) if plan.status == TripPlan.Status.INFEASIBLE else [],
     }
+
+
+def _place_name(places: dict[str, Place], slug: str | None) -> str:
+    place = places.get(slug or "")
+    return place.name if place else (slug or "?")
 
 
 def _totals_view(totals: dict, rates: RateTable, show: str) -> dict[str, Any] | None:

@@ -172,6 +172,24 @@ def test_itinerary_in_spanish_uses_the_translated_labels(client, web_plan):
     assert "Habitaciones familiares junto al lago" in html
 
 
+def test_the_form_in_spanish(client, offers):
+    """Labels the Spanish catalogue already has (the API's choices, currencies,
+    interests) and Spanish listing titles."""
+    client.cookies["django_language"] = "es"
+    html = client.get("/plan/").content.decode()
+    assert 'lang="es"' in html
+    assert "Intereses" in html and "Por tierra" in html and "Sol peruano" in html
+    assert "Tarde de tejido con la familia Quispe" in html
+    assert '<option value="US">Estados Unidos</option>' in html
+
+
+def test_a_failed_plan_says_so_and_offers_a_new_one(client, route):
+    plan = TripPlan.objects.create(request={}, status=TripPlan.Status.FAILED)
+    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "Something went wrong while planning" in html
+    assert 'href="/plan/"' in html
+
+
 def test_a_queued_plan_polls_and_refreshes(client, route):
     plan = TripPlan.objects.create(
         request={"origin": "cusco", "destination": "la-paz", "days": 3}
