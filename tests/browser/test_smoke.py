@@ -74,6 +74,14 @@ def test_staff_dashboard_after_admin_login(
     expect(page.get_by_role("cell", name="Comunidad Sampaya").first).to_be_visible()
     screenshot(page, "dashboard-bo")
 
+    # In Spanish too, with valid charts (no console errors: the fixture checks).
+    page.get_by_label("Language").select_option("es")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.get_by_text("696,00").first).to_be_visible()
+    screenshot(page, "dashboard-es")
+
 
 @pytest.mark.xfail(
     strict=True,
