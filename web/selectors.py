@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -63,8 +64,8 @@ class MapPoint:
     name: str
     country: str
     kind: str
-    x: float
-    y: float
+    x: int  # whole SVG units: templates print integers the same in every
+    y: int  # language (a float would get a decimal comma in Spanish)
     lat: float
     lon: float
     hub: bool = False
@@ -93,8 +94,8 @@ def project(
                 name=place.name,
                 country=place.country.code,
                 kind=place.kind,
-                x=round(off_x + (lon - min(lons)) * scale_x * unit, 1),
-                y=round(off_y + (max(lats) - lat) * unit, 1),
+                x=round(off_x + (lon - min(lons)) * scale_x * unit),
+                y=round(off_y + (max(lats) - lat) * unit),
                 lat=lat,
                 lon=lon,
                 hub=place.slug in HUBS,
@@ -281,7 +282,8 @@ class Money:
     currency: str
 
     def __str__(self) -> str:
-        return f"{self.amount:,.2f} {self.currency}"
+        amount = number_format(self.amount, 2, use_l10n=True, force_grouping=True)
+        return f"{amount} {self.currency}"
 
 
 def _money(value: dict | None, rates: RateTable, show: str) -> dict[str, Any] | None:
@@ -534,8 +536,8 @@ def altitude_chart(nights: list[dict[str, Any]]) -> dict[str, Any] | None:
         y = top + (hi - night["altitude_m"]) / max(hi - lo, 1) * plot_h
         points.append(
             {
-                "x": round(x, 1),
-                "y": round(y, 1),
+                "x": round(x),
+                "y": round(y),
                 "altitude_m": night["altitude_m"],
                 "place": night["place"],
                 "date": night["date"],

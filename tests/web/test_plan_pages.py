@@ -58,6 +58,9 @@ def test_home_in_spanish(client, route):
     assert response.status_code == 200
     assert 'lang="es"' in html and '<svg class="route-map"' in html
     assert "Pasos fronterizos" in html and "Border crossings" not in html
+    # SVG coordinates are plain numbers, not localised with a decimal comma.
+    assert re.findall(r'cx="(\d+)"', html)
+    assert not re.search(r' (cx|cy|x|y)="[^"]*,', html)
 
 
 # --- the form ------------------------------------------------------------------------
@@ -170,6 +173,7 @@ def test_itinerary_in_spanish_uses_the_translated_labels(client, web_plan):
     assert "Tiempo libre" in html  # the plan's own Spanish step titles
     assert "(UTC−05:00, Perú)" in html
     assert "Habitaciones familiares junto al lago" in html
+    assert not re.search(r' (cx|cy|x|y)="[^"]*,', html)
 
 
 def test_the_form_in_spanish(client, offers):
