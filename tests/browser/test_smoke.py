@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.web.test_staff_dashboard import make_dashboard_data
@@ -83,13 +82,6 @@ def test_staff_dashboard_after_admin_login(
     screenshot(page, "dashboard-es")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: the home page's SVG map prints coordinates with the page's "
-    "number format, so in Spanish cx/cy are '513,2' and the browser rejects them "
-    "(web/selectors.py map_points, templates/catalogue/home.html); remove this "
-    "marker when fixed",
-)
 def test_home_with_the_route_map_in_spanish(
     page, screenshot, console_errors, small_catalogue
 ):
@@ -99,6 +91,7 @@ def test_home_with_the_route_map_in_spanish(
     expect(page.get_by_role("heading", name="Pasos fronterizos")).to_be_visible()
     expect(page.get_by_role("cell", name="Kasani – Yunguyo")).to_be_visible()
     screenshot(page, "map-es")
+    # The map's SVG coordinates must not take the Spanish decimal comma ("513,2").
     errors = list(console_errors)
     console_errors.clear()  # checked here, not again by the fixture
     assert not errors
