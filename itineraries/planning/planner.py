@@ -124,6 +124,7 @@ class Planner:
             )
             self.offers_by_area[area].append(offer)
         self.night_values = self._night_values()
+        self._over_budget: list[int] = []  # real least costs of routes over budget
 
     # --- values ---------------------------------------------------------------
 
@@ -374,7 +375,9 @@ class Planner:
                 return (offer.listing_id in forced, key, -cost, -offer.listing_id)
 
             whole = [items for items in common.values() if len(items) == len(run)]
-            if whole:
+            # Cheapest: night by night (one stay for the run is a comfort, not a
+            # saving, and the budget check must use the true minimum).
+            if whole and not cheapest:
                 items = max(whole, key=rank)
                 for (index, _place, _date), (offer, price) in zip(
                     run, items, strict=True
@@ -429,8 +432,14 @@ class Planner:
                     - sum(c.plan_minor for c in stays.values())
                 )
                 if budget_left < 0:
+                    # What this route really costs at the least (cheapest stay each
+                    # night, no experiences): the budget explanation quotes it.
+                    self._over_budget.append(request.budget.amount_minor - budget_left)
                     return None
-        problem, meta = self._problem(skeleton, budget_left)
+        # The rides are mandatory engine nodes with their price: the engine's budget
+        # is what is left once the nights are paid.
+        engine_budget = None if budget_left is None else budget_left + ride_cost
+        problem, meta = self._problem(skeleton, engine_budget)
         work = max(0.05, min(self.skeleton_seconds, seconds))
         params = SolverParams(
             time_limit_s=work,
@@ -743,8 +752,11 @@ class Planner:
         if not exists:
             reasons.extend(self._explain_route(search))
             return reasons
-        if cheapest_seen or stats["over_budget"]:
-            reasons.append(self._msg_budget(search.cheapest_to_go()(search.initial())))
+        if cheapest_seen or stats["over_budget"] or self._over_budget:
+            cheapest = search.cheapest_to_go()(search.initial())
+            if self._over_budget:
+                cheapest = max(cheapest, min(self._over_budget))
+            reasons.append(self._msg_budget(cheapest))
             return reasons
         if stats["missing_include"]:
             for lid in self.include:

@@ -235,6 +235,23 @@ def test_budget_infeasibility_names_the_cheapest_plan():
     assert "The cheapest feasible plan costs 80.00 PEN, above your 50.00 PEN" in text
 
 
+@pytest.mark.parametrize("amount", [8000, 8100, 9000])
+def test_a_budget_at_or_just_above_the_cheapest_plan_is_solved(amount):
+    """The quoted cheapest cost is a plan that exists: a budget of exactly that (or a
+    little more) is planned within it. (The rides are counted once: they used to be
+    charged against the engine's budget a second time, so such budgets failed with a
+    misleading must-see message.)"""
+    builder = puno_copacabana()
+    builder.activity(1, "copacabana", "15:00", 60, price=50000, tags=("lake",))
+    result = plan(
+        builder.build(),
+        request(interests={"lake": 5}, budget=Budget(amount, "PEN")),
+    )
+    assert result.status == "solved", english(result.explanation)
+    assert float(result.totals["amount"]) * 100 <= amount
+    assert not any(s["listing"] == 1 for d in result.days for s in d["steps"])
+
+
 def test_budget_keeps_the_total_and_drops_what_does_not_fit():
     builder = puno_copacabana()
     builder.activity(1, "copacabana", "15:00", 60, price=50000, tags=("lake",))
