@@ -107,7 +107,7 @@ def _managed_trip(token: str) -> TripBooking:
 def _private(response: HttpResponse) -> HttpResponse:
     """Pages whose URL is a secret: not cached, not indexed, no Referer leak."""
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

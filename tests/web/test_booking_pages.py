@@ -248,7 +248,7 @@ def test_confirm_books_every_part_and_emails_the_manage_link(
     page = small(response)
     assert title in page
     assert response["Cache-Control"] == "private, no-store"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     # Checkout of a confirmed trip goes to its manage page.
     assert client.get(checkout_path(trip.pk))["Location"] == f"/trips/manage/{token}/"
 
