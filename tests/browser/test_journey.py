@@ -98,7 +98,9 @@ def fill_plan_form(page: Page, lang: str, **changes) -> None:
 
 def wait_solved(page: Page, lang: str) -> None:
     """The itinerary page, once solved (it polls and reloads while queued)."""
-    expect(page).to_have_url(re.compile(r"/plans/[0-9a-f-]{36}/$"))
+    expect(page).to_have_url(
+        re.compile(r"/plans/[0-9a-f-]{36}/$"), timeout=BOOK_TIMEOUT
+    )
     expect(page.get_by_role("button", name=t(lang, "Book this plan"))).to_be_visible(
         timeout=BOOK_TIMEOUT
     )
@@ -107,13 +109,16 @@ def wait_solved(page: Page, lang: str) -> None:
     )
 
 
+def day_title(lang: str, n: int) -> re.Pattern:
+    """A day's heading: "Day 1 · Thursday 31 December 2026"."""
+    return re.compile("^" + re.escape(t(lang, "Day %(n)s", n=n)) + " · ")
+
+
 def check_itinerary(page: Page, lang: str) -> None:
     peru, bolivia = COUNTRY[lang]
-    first_day = page.get_by_role("region", name=re.compile(t(lang, "Day %(n)s", n=1)))
+    first_day = page.get_by_role("region", name=day_title(lang, 1))
     expect(first_day).to_be_visible()
-    expect(
-        page.get_by_role("heading", name=re.compile(t(lang, "Day %(n)s", n=6)))
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name=day_title(lang, 6))).to_be_visible()
     # Local times with their offset and country, on both sides of the border.
     expect(
         first_day.get_by_text(re.compile(rf"\d\d:\d\d \(UTC−05:00, {peru}\)")).first
