@@ -1,0 +1,303 @@
+"""Agency booking API latency through gunicorn on PostgreSQL (a benchmark, not a test).
+
+``--clients`` (default 20) agencies, each with its own API key and one keep-alive
+connection, loop without think time over the OCTO booking flow against one tour with
+plenty of capacity (two start times a day, 2 adults per booking):
+
+- ``POST /api/octo/availability/calendar`` for 30 days (target p95 ≤ 100 ms),
+- ``POST /api/octo/bookings`` on a random day and start time of those 30 days
+  (reserve, its own uuid; target p95 ≤ 150 ms),
+- ``POST /api/octo/bookings/{uuid}/confirm`` with a contact (target p95 ≤ 150 ms).
+
+Every client first runs ``--warmup`` rounds (not counted), then all start the measured
+``--rounds`` together (a barrier). It prints per operation p50/p95/max as the client
+saw it and as gunicorn logged it (the server's own time, without the wait in the
+listen queue), throughput, errors, CPU use, and the peak memory of gunicorn (master +
+workers, sampled from /proc) and of this client. The harness (gunicorn subprocess,
+fresh database, sampling) is in ``booking_race_bench.py``::
+
+    bin/with-services .venv/bin/python benchmarks/booking_latency_bench.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import resource
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import booking_race_bench as harness
+
+OPERATIONS = ("calendar", "reserve", "confirm")
+TARGET_P95_MS = {"calendar": 100.0, "reserve": 150.0, "confirm": 150.0}
+DAYS = 30
+UNITS = ["adult", "adult"]
+CONTACT = {
+    "fullName": "Ana Mamani",
+    "emailAddress": "ana@example.org",
+    "phoneNumber": "+51 951 000 111",
+}
+
+
+def _operation(method: str, path: str) -> str | None:
+    """Which measured operation an access-log line is."""
+    if method != "POST":
+        return None
+    if path.endswith("/availability/calendar"):
+        return "calendar"
+    if path.endswith("/confirm"):
+        return "confirm"
+    if path.endswith("/bookings"):
+        return "reserve"
+    return None
+
+
+class Flow:
+    """One agency's client: calendar → reserve → confirm, again and again."""
+
+    def __init__(self, port: int, key: str, tour, first_day: dt.date, seed: int):
+        self.client = harness.Client(port, key)
+        self.tour = tour
+        self.first_day = first_day
+        self.random = random.Random(seed)
+        self.calendar_body = {
+            "productId": str(tour.pk),
+            "optionId": "DEFAULT",
+            "localDateStart": first_day.isoformat(),
+            "localDateEnd": (first_day + dt.timedelta(days=DAYS - 1)).isoformat(),
+            "units": [{"id": "adult", "quantity": 2}],
+        }
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, list[str]] = defaultdict(list)
+
+    def _record(self, op: str, result: harness.Result, ok: bool) -> None:
+        self.times[op].append(result.seconds)
+        if not ok:
+            detail = result.error or f"{result.status} {str(result.data)[:120]}"
+            self.errors[op].append(detail)
+
+    def round(self) -> None:
+        calendar = self.client.call(
+            "POST", "/api/octo/availability/calendar", self.calendar_body
+        )
+        self._record(
+            "calendar",
+            calendar,
+            calendar.status == 200 and len(calendar.data or []) == DAYS,
+        )
+        day = self.first_day + dt.timedelta(days=self.random.randrange(DAYS))
+        start = self.random.choice([dt.time(7, 30), dt.time(14, 0)])
+        body = harness.reserve_body(self.tour, day, start, UNITS)
+        reserve = self.client.call("POST", "/api/octo/bookings", body)
+        held = reserve.status == 200 and reserve.data.get("status") == "ON_HOLD"
+        self._record("reserve", reserve, held)
+        if not held:
+            return
+        confirm = self.client.call(
+            "POST",
+            f"/api/octo/bookings/{body['uuid']}/confirm",
+            {"contact": CONTACT, "resellerReference": body["uuid"][:8]},
+        )
+        self._record(
+            "confirm",
+            confirm,
+            confirm.status == 200 and confirm.data.get("status") == "CONFIRMED",
+        )
+
+    def reset(self) -> None:
+        self.times.clear()
+        self.errors.clear()
+        self.client.resent = 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=50, help="measured, per client")
+    parser.add_argument("--warmup", type=int, default=5, help="rounds per client")
+    harness.add_server_args(parser)
+    args = parser.parse_args(argv)
+
+    machine = harness.machine_line()
+    command = harness.command_line("benchmarks/booking_latency_bench.py")
+    environment = harness.Environment.create("booking_bench", keep=args.keep_db)
+    logs = Path(os.environ.get("TMPDIR", "/tmp")) / environment.name
+    logs.mkdir(parents=True, exist_ok=True)
+    server = None
+    try:
+        environment.setup_django()
+        from django.db import connections
+
+        from providers.models import Booking
+
+        harness.seed_route()
+        provider = harness.make_provider()
+        tour = harness.make_tour(
+            provider,
+            capacity=1_000_000,
+            start_times=["07:30", "14:00"],
+            title="Weaving workshop (latency)",
+        )
+        agencies = harness.make_agencies(args.clients, "Latency")
+        connections.close_all()
+        server = harness.Gunicorn(args, environment.env, logs)
+        server.wait_ready(agencies[0][1], args.workers)
+        first_day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
+        flows = [
+            Flow(server.port, key, tour, first_day, seed=n)
+            for n, (_agency, key) in enumerate(agencies)
+        ]
+        memory = harness.MemorySampler(server)
+        memory.start()
+        postmaster = harness.postgres_postmaster()
+        gunicorn_cpu = 0.0
+        # Warm-up requests are the first lines of the access log.
+        warm_lines = 0
+        pg_before = 0.0
+        busy_before = (0, 0)
+        client_cpu_before = 0.0
+
+        def mark() -> None:
+            nonlocal warm_lines, gunicorn_cpu, busy_before, client_cpu_before, pg_before
+            warm_lines = len(server.access_times())
+            pg_before = harness.tree_cpu_seconds(postmaster) if postmaster else 0.0
+            gunicorn_cpu = harness.tree_cpu_seconds(server.process.pid)
+            busy_before = harness.cpu_busy()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            client_cpu_before = usage.ru_utime + usage.ru_stime
+
+        # The measured rounds start after every client's warm-up: mark then.
+        wall = run_with_mark(flows, args.warmup, args.rounds, mark)
+        busy_after = harness.cpu_busy()
+        pg_cpu = (
+            harness.tree_cpu_seconds(postmaster) if postmaster else 0.0
+        ) - pg_before
+        server_cpu = harness.tree_cpu_seconds(server.process.pid) - gunicorn_cpu
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        client_cpu = usage.ru_utime + usage.ru_stime - client_cpu_before
+        memory.stop()
+        logged = server.access_times()[warm_lines:]
+        tracebacks = server.errors_logged()
+        counts = {
+            status: Booking.objects.filter(listing=tour, status=status).count()
+            for status in (Booking.Status.CONFIRMED, Booking.Status.ON_HOLD)
+        }
+    finally:
+        if server is not None:
+            server.stop()
+        environment.drop()
+
+    server_times: dict[str, list[float]] = defaultdict(list)
+    for method, path, _status, seconds in logged:
+        op = _operation(method, path)
+        if op:
+            server_times[op].append(seconds)
+    times: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, list[str]] = defaultdict(list)
+    for flow in flows:
+        for op in OPERATIONS:
+            times[op] += flow.times[op]
+            errors[op] += flow.errors[op]
+    total = sum(len(v) for v in times.values())
+    busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
+
+    print("Booking latency benchmark (gunicorn on PostgreSQL)")
+    print(f"  machine: {machine}")
+    print(f"  command: {command}")
+    print(f"  server:  {harness.server_line(args)}")
+    print(
+        f"  load:    {args.clients} concurrent clients (one agency key and keep-alive "
+        f"connection each, no think time), {args.warmup} warm-up + {args.rounds} "
+        f"measured rounds each of calendar ({DAYS} days) → reserve (2 adults) → "
+        f"confirm"
+    )
+    print(
+        f"\n  {'operation':<10} {'n':>5} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'max ms':>7} {'req/s':>6}   {'server p50/p95 ms':>17}   target p95"
+    )
+    ok = True
+    for op in OPERATIONS:
+        values = sorted(times[op])
+        server_values = sorted(server_times[op])
+        p95 = harness.percentile(values, 95) * 1000
+        met = p95 <= TARGET_P95_MS[op] and not errors[op]
+        ok &= met
+        print(
+            f"  {op:<10} {len(values):>5} {len(errors[op]):>6} "
+            f"{harness.percentile(values, 50) * 1000:>7.1f} {p95:>7.1f} "
+            f"{values[-1] * 1000:>7.1f} {len(values) / wall:>6.1f}   "
+            f"{harness.percentile(server_values, 50) * 1000:>7.1f} / "
+            f"{harness.percentile(server_values, 95) * 1000:>6.1f}   "
+            f"≤ {TARGET_P95_MS[op]:.0f} ms: {'met' if met else 'NOT MET'}"
+        )
+    print(
+        f"  {'all':<10} {total:>5} {sum(len(e) for e in errors.values()):>6} "
+        f"{'':>7} {'':>7} {'':>7} {total / wall:>6.1f}   in {wall:.1f} s"
+    )
+    for op in OPERATIONS:
+        for detail in sorted(set(errors[op]))[:3]:
+            print(f"  error ({op}): {detail}")
+    per = 1000 / max(1, total)
+    capacity = wall * (os.cpu_count() or 1)
+    other = busy * capacity - server_cpu - pg_cpu - client_cpu
+    print(
+        f"\n  CPU over {wall:.0f} s × {os.cpu_count()} CPUs: machine "
+        f"{busy * 100:.0f} % busy; per request gunicorn {server_cpu * per:.1f} ms, "
+        f"PostgreSQL {pg_cpu * per:.1f} ms, client {client_cpu * per:.1f} ms; "
+        f"everything else (Redis, kernel, other work) {max(0.0, other):.0f} CPU-s "
+        f"({max(0.0, other) / capacity * 100:.0f} % of the machine)"
+    )
+    print(
+        f"  bookings made: {counts[Booking.Status.CONFIRMED]} confirmed, "
+        f"{counts[Booking.Status.ON_HOLD]} on hold (warm-up included)"
+    )
+    resent = sum(flow.client.resent for flow in flows)
+    print(
+        f"  requests sent again on a new connection (the server had closed the "
+        f"kept-alive one): {resent}"
+    )
+    print(f"  tracebacks in gunicorn's logs: {tracebacks}")
+    print(f"  {memory.line()}")
+    print(f"  logs: {logs}")
+    ok &= tracebacks == 0
+    print(f"\n  overall: {'all targets met' if ok else 'NOT MET (see above)'}")
+    return 0 if ok else 1
+
+
+def run_with_mark(flows: list[Flow], warmup: int, rounds: int, mark) -> float:
+    """:func:`run`, calling ``mark()`` after the warm-up, before the measured rounds."""
+    barrier = threading.Barrier(len(flows) + 1, timeout=600)
+    done = threading.Barrier(len(flows) + 1, timeout=3600)
+
+    def client(flow: Flow) -> None:
+        for _ in range(warmup):
+            flow.round()
+        flow.reset()
+        barrier.wait()
+        for _ in range(rounds):
+            flow.round()
+        done.wait()
+
+    threads = [threading.Thread(target=client, args=(f,), daemon=True) for f in flows]
+    for thread in threads:
+        thread.start()
+    # Wait for every client's warm-up: the barrier's other parties are all waiting.
+    while barrier.n_waiting < len(flows):
+        time.sleep(0.01)
+    mark()
+    barrier.wait()
+    started = time.perf_counter()
+    done.wait()
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    sys.exit(main())
