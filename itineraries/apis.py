@@ -22,7 +22,7 @@ from catalogue.apis import ErrorSerializer
 from catalogue.models import CURRENCY_EXPONENT, Currency, Place
 from itineraries import selectors, services
 from itineraries.models import TripBooking, TripPlan
-from itineraries.planning.planner import money
+from itineraries.planning.money import money
 from itineraries.planning.world import HUBS, Pace
 from providers.models import InterestTag
 from providers.selectors import listing_list_bookable, slot_starts_at

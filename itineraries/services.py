@@ -8,7 +8,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from catalogue.services import money_to_minor
 from itineraries.models import TripBooking, TripBookingPart, TripPlan
 from itineraries.planning.messages import render_all
-from itineraries.planning.planner import Planner, PlanResult
 from itineraries.planning.world import Budget, Pace, PlanRequest
 from itineraries.selectors import (
     TripOwner,
@@ -43,6 +42,9 @@ from tourism.exceptions import (
     BookingUnavailable,
     NotFoundError,
 )
+
+if TYPE_CHECKING:
+    from itineraries.planning.planner import PlanResult
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,10 @@ def plan_compute(
     limit = (
         time_limit_s if time_limit_s is not None else settings.SOLVER_TIME_LIMIT_SECONDS
     )
+    # Imported here: OR-Tools (~90 MiB) loads in the processes that plan, not in
+    # every web worker.
+    from itineraries.planning.planner import Planner
+
     return Planner(world, request, time_limit_s=limit).run()
 
 
@@ -113,6 +119,8 @@ def plan_solve(*, plan_id: str) -> TripPlan | None:
     plan = TripPlan.objects.filter(pk=plan_id).first()
     if plan is None or not claimed:
         return plan  # gone, or another worker has it
+    from itineraries.planning.planner import Planner  # see plan_compute
+
     try:
         request = plan_request_build(plan.request)
         world = world_load(request)

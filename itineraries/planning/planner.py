@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_noop
 
-from catalogue.models import minor_to_decimal
 from itineraries.planning import objective
 from itineraries.planning.messages import Msg, Text
+from itineraries.planning.money import money_text
 from itineraries.planning.skeleton import (
     ACCLIMATISATION_NIGHTS,
     BOARDING_MIN,
@@ -75,18 +75,6 @@ def plan_currency(request: PlanRequest, world: World) -> str:
     if request.budget:
         return request.budget.currency
     return "BOB" if world.places[request.origin].country == "BO" else "PEN"
-
-
-def money(amount_minor: int, currency: str) -> dict[str, str]:
-    return {
-        "amount": str(minor_to_decimal(amount_minor, currency)),
-        "currency": currency,
-    }
-
-
-def money_text(amount_minor: int, currency: str) -> str:
-    value = minor_to_decimal(amount_minor, currency)
-    return f"{value:,.2f} {currency}"
 
 
 class Planner:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext_noop
 
 from itineraries.planning.messages import Msg, Text
+from itineraries.planning.money import money
 from itineraries.planning.skeleton import ACCLIMATISATION_NIGHTS, Skeleton
 from itineraries.planning.world import Offer, Pace, Ride
 
@@ -36,7 +37,7 @@ def render_plan(
     meta,
     solution,
 ) -> PlanResult:
-    from itineraries.planning.planner import PlanResult, money, ride_title
+    from itineraries.planning.planner import PlanResult, ride_title
 
     world = planner.world
     request = planner.request
@@ -359,8 +360,6 @@ def _ride_steps(world, ride: Ride, step, title: Text, iso, money) -> None:
 
 
 def _totals(planner: Planner, spend: dict[str, int], estimated: dict[str, int]) -> dict:
-    from itineraries.planning.planner import money
-
     rates = planner.world.rates
     currency = planner.currency
     booked_total = sum(rates.convert_minor(v, c, currency) for c, v in spend.items())
