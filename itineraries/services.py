@@ -34,7 +34,7 @@ from itineraries.selectors import (
 )
 from providers.models import Booking, Listing, ListingUnit
 from providers.services import booking_cancel, booking_confirm, booking_hold
-from providers.services.bookings import booking_expire_hold
+from providers.services.bookings import booking_expire_hold, hold_length
 from tourism.exceptions import (
     ApplicationError,
     BookingExpired,
@@ -323,15 +323,7 @@ def trip_hold(
 
     An anonymous visitor gets a manage token (only its SHA-256 is stored)."""
     now = now or timezone.now()
-    if hold_minutes is None:
-        hold_minutes = settings.HOLD_DEFAULT_MINUTES
-    if not 1 <= hold_minutes <= settings.HOLD_MAX_MINUTES:
-        raise ValidationError(
-            {
-                "hold_minutes": _("Hold between 1 and %(max)s minutes.")
-                % {"max": settings.HOLD_MAX_MINUTES}
-            }
-        )
+    hold_minutes = hold_length(hold_minutes)
     if not plan_open_to(plan, owner):
         raise NotFoundError(_("No such plan."), field="id")
     if plan.status != TripPlan.Status.SOLVED:

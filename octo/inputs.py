@@ -15,20 +15,11 @@ from django.utils.translation import gettext as _
 
 from octo import errors, selectors
 from octo.errors import bad_request, invalid
+from octo.render import CONTACT_FIELDS
 from octo.selectors import MAX_DATE, MIN_DATE, OPTION_ID
 from octo.services import Reservation, request_hash
 from providers.models import Listing
 
-CONTACT_STRINGS = (
-    "fullName",
-    "firstName",
-    "lastName",
-    "emailAddress",
-    "phoneNumber",
-    "postalCode",
-    "country",
-    "notes",
-)
 MAX_UNIT_ITEMS = 100
 MAX_QUANTITY = 1000
 MAX_AVAILABILITY_IDS = 100
@@ -142,7 +133,7 @@ def contact(value: Any, name: str = "contact") -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise bad_request(_("%(name)s must be an object.") % {"name": name})
-    for field in CONTACT_STRINGS:
+    for field in CONTACT_FIELDS:
         _optional_str(value, field, max_length=1000)
     email = value.get("emailAddress")
     if email and "@" not in email:

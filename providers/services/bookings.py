@@ -157,6 +157,21 @@ def _held_to_booked(booking: Booking) -> None:
         raise BookingStateError(_("Slot counters do not match the booking."))
 
 
+def hold_length(hold_minutes: int | None) -> int:
+    """The hold's length in minutes: the default when none is asked, else checked
+    against the allowed range (ValidationError naming ``hold_minutes``)."""
+    if hold_minutes is None:
+        return settings.HOLD_DEFAULT_MINUTES
+    if not 1 <= hold_minutes <= settings.HOLD_MAX_MINUTES:
+        raise ValidationError(
+            {
+                "hold_minutes": _("Hold between 1 and %(max)s minutes.")
+                % {"max": settings.HOLD_MAX_MINUTES}
+            }
+        )
+    return hold_minutes
+
+
 def booking_hold(
     *,
     listing: Listing,
@@ -185,15 +200,7 @@ def booking_hold(
     sent. Runs in the caller's transaction when there is one, so several holds can be
     taken all or nothing (take them in a fixed slot order to avoid deadlocks)."""
     now = now or timezone.now()
-    if hold_minutes is None:
-        hold_minutes = settings.HOLD_DEFAULT_MINUTES
-    if not 1 <= hold_minutes <= settings.HOLD_MAX_MINUTES:
-        raise ValidationError(
-            {
-                "hold_minutes": _("Hold between 1 and %(max)s minutes.")
-                % {"max": settings.HOLD_MAX_MINUTES}
-            }
-        )
+    hold_minutes = hold_length(hold_minutes)
     if not listing.is_active or listing.provider.status != Provider.Status.APPROVED:
         raise BookingUnavailable(_("This listing is not bookable."), field="listing")
     if start_time not in slot_keys(listing, day):
