@@ -273,18 +273,16 @@ def booking_status_changed_event(
 ) -> list[WebhookDelivery]:
     """One pending delivery per active endpoint of the booking's agency, each sent by
     a task once committed. Nothing for bookings without an (active) agency."""
-    booking = (
-        Booking.objects.select_related("agency")
-        .filter(pk=booking_id, agency__isnull=False)
-        .first()
-    )
-    if booking is None or not booking.agency.is_active:
-        return []
+    # The endpoints first, in one query: most status changes (website bookings,
+    # agencies without webhooks) stop here, on the booking's hot path.
     endpoints = list(
-        WebhookEndpoint.objects.filter(agency_id=booking.agency_id, is_active=True)
+        WebhookEndpoint.objects.filter(
+            is_active=True, agency__is_active=True, agency__bookings__pk=booking_id
+        ).order_by("pk")
     )
     if not endpoints:
         return []
+    booking = Booking.objects.select_related("agency").get(pk=booking_id)
     now = now or timezone.now()
     event_id = uuid.uuid4()
     payload = booking_event_payload(
