@@ -8,7 +8,13 @@ class AgenciesConfig(AppConfig):
     verbose_name = _("Travel agencies")
 
     def ready(self) -> None:
+        from agencies.models import Agency, ApiKey, WebhookEndpoint
+        from agencies.selectors import api_key_cache, webhook_presence_cache
         from agencies.signals import booking_status_changed_receiver
+        from tourism.localcache import invalidate_on_change
+
+        invalidate_on_change(api_key_cache, ApiKey, Agency)
+        invalidate_on_change(webhook_presence_cache, WebhookEndpoint)
         from providers.signals import booking_status_changed
 
         booking_status_changed.connect(

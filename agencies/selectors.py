@@ -10,20 +10,43 @@ from django.utils import timezone
 
 from agencies.models import Agency, ApiKey, WebhookEndpoint
 from agencies.services import KEY_PREFIX, api_key_hash
+from tourism.localcache import VersionedLocalCache
 
 # How often ``last_used_at`` is written: not on every request (one UPDATE per call
 # would cost more than the check itself under load).
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 
 
+# Keys with their agencies, cached in each process (every API request needs one);
+# ``agencies.apps`` invalidates the cache when a key or an agency is saved or deleted,
+# so a revoked key or a deactivated agency is refused at once.
+api_key_cache: VersionedLocalCache[ApiKey] = VersionedLocalCache(
+    "agency-api-keys", ttl=60.0, maxsize=4096
+)
+# Whether an agency has any webhook endpoint (active or not): most agencies have
+# none, and then a booking's status change needs no query for webhooks at all.
+webhook_presence_cache: VersionedLocalCache[bool] = VersionedLocalCache(
+    "agency-webhooks", ttl=60.0, maxsize=4096
+)
+
+
 def api_key_from_header(key: str) -> ApiKey | None:
     """The active key ``key`` names, with its agency; None if unknown, malformed,
-    revoked, or its agency is inactive."""
+    revoked, or its agency is inactive. The key is shared by the process's requests:
+    read-only."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
         return None
-    api_key = ApiKey.objects.select_related("agency").filter(prefix=parts[1]).first()
-    if api_key is None or not hmac.compare_digest(api_key.hashed, api_key_hash(key)):
+    hashed = api_key_hash(key)
+
+    def load() -> ApiKey | None:
+        found = ApiKey.objects.select_related("agency").filter(prefix=parts[1]).first()
+        if found is None or not hmac.compare_digest(found.hashed, hashed):
+            return None  # not cached: only genuine keys are
+        return found
+
+    api_key = api_key_cache.get(hashed, load)
+    if api_key is None:
         return None
     if api_key.revoked_at is not None or not api_key.agency.is_active:
         return None
@@ -33,7 +56,16 @@ def api_key_from_header(key: str) -> ApiKey | None:
         or now - api_key.last_used_at > LAST_USED_RESOLUTION
     ):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
     return api_key
+
+
+def agency_has_webhooks(*, agency_id: int) -> bool:
+    """Whether the agency has registered any webhook endpoint."""
+    return webhook_presence_cache.get(
+        agency_id,
+        lambda: WebhookEndpoint.objects.filter(agency_id=agency_id).exists(),
+    )
 
 
 # --- Webhooks -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency
-from providers.models import Booking, Listing, ListingUnit, Slot
+from providers.models import Booking, Listing, ListingUnit, Provider, Slot
 from providers.selectors import (
     SlotAvailability,
     availability_range,
@@ -32,6 +32,7 @@ from providers.selectors import (
     slot_keys,
     slot_starts_at,
 )
+from tourism.localcache import VersionedLocalCache
 
 OPTION_ID = "DEFAULT"
 # Dates the API accepts (anything else is a BAD_REQUEST, not an overflow).
@@ -52,11 +53,46 @@ def product_list(*, after_id: int | None = None) -> QuerySet[Listing]:
     return listings
 
 
+# Listings with everything the OCTO objects show (place, zone, provider, units and
+# their seasonal prices, departures), cached in each process: every availability,
+# reserve and booking request reads one, and they change rarely. ``octo.apps``
+# invalidates the cache whenever one of these rows is saved or deleted.
+listing_cache: VersionedLocalCache[Listing] = VersionedLocalCache(
+    "octo-listings", ttl=60.0, maxsize=2048
+)
+
+
+def _listing_load(listing_id: int) -> Listing | None:
+    return (
+        Listing.objects.select_related("provider", "place__country")
+        .prefetch_related(
+            Prefetch(
+                "units", queryset=ListingUnit.objects.prefetch_related("schedules")
+            ),
+            "departures",
+        )
+        .filter(pk=listing_id)
+        .first()
+    )
+
+
+def listing_get(listing_id: int) -> Listing | None:
+    """Listing ``listing_id`` (bookable or not) with its place, provider, units,
+    prices and departures loaded; shared by the process's requests: read-only."""
+    return listing_cache.get(listing_id, lambda: _listing_load(listing_id))
+
+
+def is_bookable(listing: Listing) -> bool:
+    """What ``listing_list_bookable`` selects: active, of an approved provider."""
+    return listing.is_active and listing.provider.status == Provider.Status.APPROVED
+
+
 def product_get(product_id: str) -> Listing | None:
     """The bookable listing ``product_id`` names (its id as a string), else None."""
     if not product_id.isascii() or not product_id.isdigit() or len(product_id) > 18:
         return None
-    return product_list().filter(pk=int(product_id)).first()
+    listing = listing_get(int(product_id))
+    return listing if listing is not None and is_bookable(listing) else None
 
 
 def is_start_time(listing: Listing) -> bool:
@@ -296,8 +332,25 @@ def _bookings() -> QuerySet[Booking]:
 def booking_get_for_agency(
     *, agency: Agency, booking_uuid: uuid.UUID
 ) -> Booking | None:
-    """The agency's own booking ``booking_uuid``; None for anyone else's."""
-    return _bookings().filter(agency=agency, uuid=booking_uuid).first()
+    """The agency's own booking ``booking_uuid``; None for anyone else's. One query:
+    the listing comes from the process's cache (read-only), the agency is the one
+    asking."""
+    booking = (
+        Booking.objects.select_related("slot")
+        .filter(agency=agency, uuid=booking_uuid)
+        .first()
+    )
+    return booking_with_listing(booking, agency=agency) if booking else None
+
+
+def booking_with_listing(booking: Booking, *, agency: Agency) -> Booking:
+    """The booking with what its OCTO object shows: the listing from the process's
+    cache (read-only), the agency (its own), and its slot."""
+    if not Booking.listing.is_cached(booking):
+        booking.listing = listing_get(booking.listing_id) or booking.listing
+    if not Booking.agency.is_cached(booking):
+        booking.agency = agency
+    return booking
 
 
 def booking_list_for_agency(

@@ -111,11 +111,10 @@ def booking_reserve(
     """Hold the places of an OCTO reservation (status ON_HOLD), or return the booking
     an identical earlier request made."""
     r = reservation
-    if r.booking_uuid is not None:
-        existing = Booking.objects.filter(uuid=r.booking_uuid).first()
-        if existing is not None:
-            return _replay(existing, agency, r.request_hash)
     units = Counter(item["unitId"] for item in r.unit_items)
+    # A repeated uuid is found when its hold fails (the insert of a second booking
+    # with it, or earlier when the places are gone by now): new reservations, the
+    # usual case, need no lookup first.
     try:
         return booking_hold(
             listing=r.listing,
@@ -135,20 +134,35 @@ def booking_reserve(
             **lead_fields(r.contact),
         )
     except IntegrityError:
-        # The same uuid raced in from another request: the loser's hold was rolled
-        # back with its insert; answer as for a replay.
-        existing = Booking.objects.filter(uuid=r.booking_uuid).first()
+        # The uuid is taken (a repeat, or the same uuid raced in from another
+        # request): this hold was rolled back with the insert; answer as a replay.
+        existing = _existing(r)
         if existing is None:
             raise
         return _replay(existing, agency, r.request_hash)
     except BookingUnavailable as exc:
+        if (existing := _existing(r)) is not None:
+            return _replay(existing, agency, r.request_hash)
         if exc.field == "listing":
             raise errors.invalid(
                 errors.INVALID_PRODUCT_ID, r.listing.pk, exc.message
             ) from exc
         raise errors.unprocessable(exc.message) from exc
     except ValidationError as exc:
+        if (existing := _existing(r)) is not None:
+            return _replay(existing, agency, r.request_hash)
         raise errors.unprocessable(" ".join(exc.messages)) from exc
+
+
+def _existing(reservation: Reservation) -> Booking | None:
+    """The booking already made with the reservation's uuid, if any."""
+    if reservation.booking_uuid is None:
+        return None
+    return (
+        Booking.objects.select_related("slot")
+        .filter(uuid=reservation.booking_uuid)
+        .first()
+    )
 
 
 def _expired_error(booking: Booking) -> OctoError:
@@ -237,23 +251,16 @@ def booking_confirm_octo(
     changes: dict[str, Any] = {
         "contact": contact,
         "unit_items": items,
-        "updated_at": now,
         **lead_fields(contact),
     }
     if reseller_reference is not None:
         changes["reseller_reference"] = reseller_reference
-    # Saved before the confirmation so the provider's notice has the traveller.
-    Booking.objects.filter(pk=booking.pk, status=Booking.Status.ON_HOLD).update(
-        **changes
-    )
     try:
-        booking_confirm(booking=booking, now=now)
+        return booking_confirm(booking=booking, now=now, changes=changes)
     except BookingExpired as exc:
         raise _expired_error(booking) from exc
     except BookingStateError as exc:
         raise errors.unprocessable(exc.message) from exc
-    booking.refresh_from_db()
-    return booking
 
 
 def booking_update(

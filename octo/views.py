@@ -239,10 +239,9 @@ class BookingListView(OctoView):
     def post(self, request: Request) -> Response:
         reservation = inputs.reservation(request.data)
         booking = services.booking_reserve(agency=self.agency, reservation=reservation)
-        booking = selectors.booking_get_for_agency(
-            agency=self.agency, booking_uuid=booking.uuid
+        return self.booking_response(
+            selectors.booking_with_listing(booking, agency=self.agency)
         )
-        return self.booking_response(booking)
 
 
 class BookingDetailView(OctoView):

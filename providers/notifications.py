@@ -2,7 +2,10 @@
 
 Services call these after their transaction commits (``transaction.on_commit``) with
 ids, so an email never announces something that was rolled back and a mail server
-failure never undoes a booking. The backend is the console unless
+failure never undoes a booking. Booking emails are sent by a Celery task
+(``providers.tasks.booking_notice_task``, retried while the mail server is down), so
+rendering them costs the booking request nothing; with eager tasks (the embedded
+default) they are sent at once. The backend is the console unless
 ``DJANGO_EMAIL_BACKEND`` says otherwise.
 """
 
@@ -102,6 +105,19 @@ def booking_accepted(*, booking_id: int) -> int:
 def booking_declined(*, booking_id: int) -> int:
     """To the lead traveller: the provider declined the request."""
     return _to_lead("providers/emails/booking_declined", booking_id)
+
+
+# The booking emails, by name (the task that sends them off the request takes one).
+BOOKING_NOTICES = {
+    notice.__name__: notice
+    for notice in (
+        booking_confirmed,
+        booking_needs_answer,
+        booking_cancelled,
+        booking_accepted,
+        booking_declined,
+    )
+}
 
 
 def provider_signed_up(*, provider_id: int) -> None:

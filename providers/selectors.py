@@ -76,7 +76,10 @@ def listing_get_for_provider(*, provider: Provider, listing_id: int) -> Listing 
 
 def unit_price(unit: ListingUnit, day: dt.date) -> int:
     """The unit's price on ``day``: a seasonal price covering it, else the base."""
-    for schedule in unit.schedules.all():
+    # The prefetched list when there is one (``.all()`` would copy the queryset, on
+    # every day of every calendar).
+    prefetched = getattr(unit, "_prefetched_objects_cache", {}).get("schedules")
+    for schedule in unit.schedules.all() if prefetched is None else prefetched:
         if schedule.starts <= day <= schedule.ends:
             return schedule.price_minor
     return unit.price_minor

@@ -2,8 +2,8 @@
 
 ``booking_status_changed`` is sent once the transaction that changed a booking's
 status has committed (never for a change that was rolled back), with
-``booking_id``, ``old`` and ``new`` (``Booking.Status`` values; ``old`` is None for a
-new booking).
+``booking_id``, ``agency_id`` (None for bookings not made by an agency), ``old`` and
+``new`` (``Booking.Status`` values; ``old`` is None for a new booking).
 """
 
 from django.dispatch import Signal

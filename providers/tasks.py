@@ -1,5 +1,8 @@
+from smtplib import SMTPException
+
 from celery import shared_task
 
+from providers import notifications
 from providers.models import OctoConnection
 from providers.octo_pull import octo_connection_sync, octo_connections_due
 from providers.services import booking_expire_holds
@@ -43,3 +46,16 @@ def octo_connection_sync_due_task() -> int:
     for connection_id in due:
         octo_connection_sync_task.delay(connection_id)
     return len(due)
+
+
+@shared_task(
+    autoretry_for=(OSError, SMTPException),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=6,
+)
+def booking_notice_task(notice: str, booking_id: int) -> int:
+    """Send one booking email (``providers.notifications.BOOKING_NOTICES``) off the
+    request; a mail server that is down is tried again with backoff for ~2 hours."""
+    return notifications.BOOKING_NOTICES[notice](booking_id=booking_id)

@@ -22,6 +22,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import translation
 
+from tourism import localcache
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytest_plugins = ["tests.catalogue.fixtures"]
@@ -75,6 +77,8 @@ def _test_settings(
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STATIC_ROOT.mkdir()
+    # Rows cached in this process belong to the test that loaded them.
+    localcache.clear_all()
     eager = "integration" not in request.keywords
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = eager

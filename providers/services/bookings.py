@@ -10,6 +10,7 @@ change first locks the booking row so two requests cannot both act on it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +34,8 @@ from providers.models import (
 from providers.selectors import slot_keys, slot_starts_at, unit_price
 from providers.services.availability import slot_get_or_create
 from tourism.exceptions import BookingExpired, BookingStateError, BookingUnavailable
+
+log = logging.getLogger(__name__)
 
 # --- Prices -------------------------------------------------------------------------
 
@@ -115,25 +118,60 @@ def agency_net(total_minor: int, agency: Agency | None) -> int | None:
 
 def _status_changed(booking: Booking, old: str | None) -> None:
     """Tell listeners (webhooks) once the change is committed."""
-    booking_id, new = booking.pk, booking.status
+    booking_id, agency_id, new = booking.pk, booking.agency_id, booking.status
 
     def send() -> None:
         signals.booking_status_changed.send(
-            sender=Booking, booking_id=booking_id, old=old, new=new
+            sender=Booking, booking_id=booking_id, agency_id=agency_id, old=old, new=new
         )
 
     transaction.on_commit(send, robust=True)
 
 
-def _take_hold(slot: Slot, persons: int) -> bool:
-    """Atomically add ``persons`` to ``held`` if they fit; False when they do not."""
-    return bool(
-        Slot.objects.filter(
-            pk=slot.pk,
-            closed=False,
-            capacity__gte=F("held") + F("booked") + F("blocked") + persons,
-        ).update(held=F("held") + persons, updated_at=timezone.now())
+def _take_hold(
+    *,
+    listing: Listing,
+    day: dt.date,
+    start_time: dt.time | None,
+    persons: int,
+    slot_id: int | None = None,
+) -> Slot | None:
+    """Add ``persons`` to the slot's ``held`` if they fit, in one conditional
+    ``UPDATE … RETURNING``: the slot as updated (its counters current), else None —
+    when they do not fit, the slot is closed, or (looked up by listing, day and start
+    time rather than ``slot_id``) its row does not exist yet."""
+    quote = connection.ops.quote_name
+    table = quote(Slot._meta.db_table)
+    if slot_id is not None:
+        where, params = f"{quote('id')} = %s", [slot_id]
+    else:
+        where = f"{quote('listing_id')} = %s AND {quote('date')} = %s AND "
+        params = [listing.pk, connection.ops.adapt_datefield_value(day)]
+        if start_time is None:
+            where += f"{quote('start_time')} IS NULL"
+        else:
+            where += f"{quote('start_time')} = %s"
+            params.append(connection.ops.adapt_timefield_value(start_time))
+    held, booked, blocked = quote("held"), quote("booked"), quote("blocked")
+    sql = (
+        f"UPDATE {table} SET {held} = {held} + %s, {quote('updated_at')} = %s "
+        f"WHERE {where} AND {quote('closed')} = %s "
+        f"AND {quote('capacity')} >= {held} + {booked} + {blocked} + %s "
+        "RETURNING *"
     )
+    updated = list(
+        Slot.objects.raw(
+            sql,
+            [
+                persons,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                *params,
+                False,
+                persons,
+            ],
+        )
+    )
+    return updated[0] if updated else None
 
 
 def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
@@ -147,7 +185,8 @@ def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
 
 
 def _held_to_booked(booking: Booking) -> None:
-    """One conditional UPDATE: the persons move from held to booked together."""
+    """One conditional UPDATE: the persons move from held to booked together (and in
+    the booking's slot, when it was loaded)."""
     updated = Slot.objects.filter(pk=booking.slot_id, held__gte=booking.persons).update(
         held=F("held") - booking.persons,
         booked=F("booked") + booking.persons,
@@ -155,6 +194,9 @@ def _held_to_booked(booking: Booking) -> None:
     )
     if not updated:
         raise BookingStateError(_("Slot counters do not match the booking."))
+    if Booking.slot.is_cached(booking):
+        booking.slot.held = max(0, booking.slot.held - booking.persons)
+        booking.slot.booked += booking.persons
 
 
 def hold_length(hold_minutes: int | None) -> int:
@@ -217,14 +259,18 @@ def booking_hold(
         )
     quote = price_quote(listing=listing, day=day, units=units)
     with transaction.atomic():
-        slot = slot_get_or_create(listing=listing, day=day, start_time=start_time)
-        if not _take_hold(slot, quote.persons):
-            slot.refresh_from_db()
-            raise BookingUnavailable(
-                _("Only %(free)s places left for %(persons)s persons.")
-                % {"free": slot.free, "persons": quote.persons},
-                field="units",
-            )
+        where = {"listing": listing, "day": day, "start_time": start_time}
+        slot = _take_hold(**where, persons=quote.persons)
+        if slot is None:  # full, closed, or no row yet (the provider set nothing)
+            existing = slot_get_or_create(**where)
+            slot = _take_hold(**where, persons=quote.persons, slot_id=existing.pk)
+            if slot is None:
+                existing.refresh_from_db()
+                raise BookingUnavailable(
+                    _("Only %(free)s places left for %(persons)s persons.")
+                    % {"free": existing.free, "persons": quote.persons},
+                    field="units",
+                )
         booking = Booking.objects.create(
             uuid=booking_uuid or uuid.uuid4(),
             supplier_reference=_new_reference(),
@@ -254,12 +300,20 @@ def booking_hold(
 
 
 def _locked(booking: Booking) -> Booking:
-    # of=("self",): lock the booking row only, not the joined listing row.
-    return (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("listing")
-        .get(pk=booking.pk)
-    )
+    """The booking's row, read again and locked until the transaction ends. The
+    listing, slot and agency the caller already loaded are carried over rather than
+    read again (the slot's counters as the caller read them)."""
+    query = Booking.objects.select_for_update(of=("self",))
+    if not Booking.listing.is_cached(booking):
+        # of=("self",): lock the booking row only, not the joined listing row.
+        query = query.select_related("listing")
+    locked = query.get(pk=booking.pk)
+    for relation in (Booking.listing, Booking.slot, Booking.agency):
+        if relation.is_cached(booking):
+            relation.field.set_cached_value(
+                locked, relation.field.get_cached_value(booking)
+            )
+    return locked
 
 
 def _expire(booking: Booking, now: dt.datetime) -> None:
@@ -287,9 +341,16 @@ def booking_expire_hold(
     return booking
 
 
-def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
+def booking_confirm(
+    *,
+    booking: Booking,
+    now: dt.datetime | None = None,
+    changes: dict[str, object] | None = None,
+) -> Booking:
     """Confirm a hold: instant listings become CONFIRMED, on-request ones PENDING until
-    the provider answers. An expired hold is released (committed) and refused."""
+    the provider answers. An expired hold is released (committed) and refused.
+    ``changes`` (field → value, e.g. the traveller's contact) are saved with the
+    confirmation, in the same UPDATE."""
     now = now or timezone.now()
     with transaction.atomic():
         booking = _locked(booking)
@@ -302,7 +363,9 @@ def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Book
             )
         expired_at = booking.expires_at
         if expired_at is None or expired_at > now:
-            return _confirm_hold(booking, now)
+            for name, value in (changes or {}).items():
+                setattr(booking, name, value)
+            return _confirm_hold(booking, now, list(changes or ()))
         _expire(booking, now)
     # Raised after the commit, so the release of the expired hold is kept.
     raise BookingExpired(
@@ -310,12 +373,12 @@ def booking_confirm(*, booking: Booking, now: dt.datetime | None = None) -> Book
     )
 
 
-def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
+def _confirm_hold(booking: Booking, now: dt.datetime, changed: list[str]) -> Booking:
     if booking.listing.confirmation == Listing.Confirmation.ON_REQUEST:
         old = booking.status
         booking.status = Booking.Status.PENDING
         booking.expires_at = None
-        booking.save(update_fields=["updated_at", "status", "expires_at"])
+        booking.save(update_fields={"updated_at", "status", "expires_at", *changed})
         _status_changed(booking, old)
         _notify_after_commit(notifications.booking_needs_answer, booking_id=booking.pk)
         return booking
@@ -324,7 +387,9 @@ def _confirm_hold(booking: Booking, now: dt.datetime) -> Booking:
     booking.status = Booking.Status.CONFIRMED
     booking.confirmed_at = now
     booking.expires_at = None
-    booking.save(update_fields=["updated_at", "status", "confirmed_at", "expires_at"])
+    booking.save(
+        update_fields={"updated_at", "status", "confirmed_at", "expires_at", *changed}
+    )
     _status_changed(booking, old)
     _notify_after_commit(notifications.booking_confirmed, booking_id=booking.pk)
     return booking
@@ -436,9 +501,25 @@ def booking_expire_holds(*, now: dt.datetime | None = None) -> int:
 
 
 def _notify_after_commit(notify: Callable[..., object], **ids: int) -> None:
-    """Send an email once the transaction commits; a mail failure is only logged."""
+    """Send an email once the transaction commits. Booking emails go through a Celery
+    task (off the request) unless tasks run eagerly or the broker cannot be reached;
+    other emails, and those, are sent at once. A mail failure is only logged (and
+    the task tries again)."""
+    name = notify.__name__
 
     def send() -> None:
+        from providers.tasks import booking_notice_task
+
+        queued = (
+            notifications.BOOKING_NOTICES.get(name) is notify
+            and not booking_notice_task.app.conf.task_always_eager
+        )
+        if queued:
+            try:
+                booking_notice_task.delay(name, ids["booking_id"])
+                return
+            except Exception:  # broker down: send it now rather than never
+                log.exception("could not queue the %s email %s", name, ids)
         notify(**ids)
 
     send.__qualname__ = getattr(notify, "__qualname__", "notify")

@@ -21,12 +21,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
-from django.core.cache import cache as django_cache
 from django.test import Client
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from agencies.auth import ApiKeyRateThrottle
 from agencies.models import Agency, ApiKey
 from agencies.services import agency_create, api_key_create
 from providers.models import Listing
@@ -213,7 +213,7 @@ class OctoClient:
 def fresh_throttle(api_key: ApiKey) -> None:
     """Key ids come back after a rolled-back test (SQLite): start each key's
     request history empty."""
-    django_cache.delete(f"throttle_api_key_{api_key.pk}")
+    ApiKeyRateThrottle.reset(api_key)
 
 
 @dataclass

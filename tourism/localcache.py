@@ -1,0 +1,113 @@
+"""Per-process caches of hot rows that rarely change (bookable listings with their
+units and prices, agencies' API keys), kept correct across processes.
+
+Each cache has a version token in the shared cache (Redis in production, the
+process's own memory in the embedded default). A reader fetches the token (one
+cache GET) and trusts only local entries stored under that token; a writer changes
+the token when it saves (``invalidate``), and again once its transaction commits, so
+an entry loaded from not-yet-committed data never outlives the commit. Entries also
+expire after ``ttl`` seconds, which bounds staleness for writes that bypass the
+model signals (``QuerySet.update``, raw SQL, another program).
+
+Cached values are shared by every request of the process: callers must treat them
+as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+V = TypeVar("V")
+
+_caches: weakref.WeakSet[VersionedLocalCache] = weakref.WeakSet()
+
+
+def clear_all() -> None:
+    """Empty every cache of this process (test isolation)."""
+    for item in list(_caches):
+        item.clear()
+
+
+class VersionedLocalCache(Generic[V]):
+    """``get(key, load)``: the value stored for ``key`` under the current version and
+    younger than ``ttl`` seconds, else ``load()``, stored unless it is None (so
+    unknown keys, which anyone can make up, never push real entries out); the least
+    recently used entries are evicted beyond ``maxsize``."""
+
+    def __init__(self, name: str, *, ttl: float = 60.0, maxsize: int = 1024) -> None:
+        self.name = name
+        self.ttl = ttl
+        self.maxsize = maxsize
+        self._key = f"localcache:{name}:version"
+        self._entries: OrderedDict[Hashable, tuple[str, float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+        _caches.add(self)
+
+    def version(self) -> str:
+        token = cache.get(self._key)
+        if token is None:  # first use, or evicted from the shared cache
+            token = uuid.uuid4().hex
+            if not cache.add(self._key, token, timeout=None):
+                token = cache.get(self._key) or token
+        return token
+
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        version = self.version()
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] == version and entry[1] > now:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+            return entry[2]
+        value = load()
+        if value is None:
+            return value
+        with self._lock:
+            self._entries[key] = (version, now + self.ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return value
+
+    def invalidate(self) -> None:
+        """Every process drops its entries: now, and again after the current
+        transaction commits (at once outside a transaction)."""
+        self._bump()
+        transaction.on_commit(self._bump, robust=True)
+
+    def invalidate_receiver(self, **kwargs: object) -> None:
+        """``invalidate`` as a signal receiver."""
+        self.invalidate()
+
+    def clear(self) -> None:
+        """This process's entries only (tests)."""
+        with self._lock:
+            self._entries.clear()
+
+    def _bump(self) -> None:
+        cache.set(self._key, uuid.uuid4().hex, timeout=None)
+        self.clear()
+
+
+def invalidate_on_change(cache_: VersionedLocalCache, *models: type[Model]) -> None:
+    """Invalidate ``cache_`` whenever a row of one of ``models`` is saved or
+    deleted."""
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                cache_.invalidate_receiver,
+                sender=model,
+                dispatch_uid=f"localcache-{cache_.name}-{model._meta.label}",
+            )
