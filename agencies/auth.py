@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -84,13 +84,14 @@ def _hit(key: str, window: int, now: float) -> tuple[int, int]:
     (this window's count, the previous window's). One round trip on Redis."""
     index = int(now // window)
     current, previous = f"{key}:{index}", f"{key}:{index - 1}"
-    if isinstance(cache, RedisCache):
-        current_key = cache.make_and_validate_key(current)
-        client = cache._cache.get_client(current_key, write=True)
+    backend = caches["default"]  # ``cache`` is a proxy, never a RedisCache
+    if isinstance(backend, RedisCache):
+        current_key = backend.make_and_validate_key(current)
+        client = backend._cache.get_client(current_key, write=True)
         pipe = client.pipeline(transaction=False)
         pipe.incr(current_key)
         pipe.expire(current_key, 2 * window)
-        pipe.get(cache.make_and_validate_key(previous))
+        pipe.get(backend.make_and_validate_key(previous))
         count, _expiry, before = pipe.execute()
         return int(count), int(before or 0)
     cache.add(current, 0, 2 * window)

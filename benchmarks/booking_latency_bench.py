@@ -128,10 +128,15 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = harness.machine_line()
     command = harness.command_line("benchmarks/booking_latency_bench.py")
-    environment = harness.Environment.create("booking_bench", keep=args.keep_db)
+    # Not eager: the booking emails go to a real Celery worker through Redis, as in
+    # production, and its CPU (on the same 2 cores) is counted below.
+    environment = harness.Environment.create(
+        "booking_bench", keep=args.keep_db, eager=False
+    )
     logs = Path(os.environ.get("TMPDIR", "/tmp")) / environment.name
     logs.mkdir(parents=True, exist_ok=True)
     server = None
+    worker = None
     try:
         environment.setup_django()
         from django.db import connections
@@ -148,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         agencies = harness.make_agencies(args.clients, "Latency")
         connections.close_all()
+        worker = harness.CeleryWorker(environment.env, logs)
         server = harness.Gunicorn(args, environment.env, logs)
         server.wait_ready(agencies[0][1], args.workers)
+        worker.wait_ready()
         first_day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
         flows = [
             Flow(server.port, key, tour, first_day, seed=n)
@@ -159,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         memory.start()
         postmaster = harness.postgres_postmaster()
         gunicorn_cpu = 0.0
+        worker_cpu = 0.0
         # Warm-up requests are the first lines of the access log.
         warm_lines = 0
         pg_before = 0.0
@@ -167,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
 
         def mark() -> None:
             nonlocal warm_lines, gunicorn_cpu, busy_before, client_cpu_before, pg_before
+            nonlocal worker_cpu
             warm_lines = len(server.access_times())
+            worker_cpu = harness.tree_cpu_seconds(worker.process.pid)
             pg_before = harness.tree_cpu_seconds(postmaster) if postmaster else 0.0
             gunicorn_cpu = harness.tree_cpu_seconds(server.process.pid)
             busy_before = harness.cpu_busy()
@@ -181,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             harness.tree_cpu_seconds(postmaster) if postmaster else 0.0
         ) - pg_before
         server_cpu = harness.tree_cpu_seconds(server.process.pid) - gunicorn_cpu
+        worker_cpu = harness.tree_cpu_seconds(worker.process.pid) - worker_cpu
+        backlog = worker.queue_length()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = usage.ru_utime + usage.ru_stime - client_cpu_before
         memory.stop()
@@ -193,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+        if worker is not None:
+            worker.stop()
         environment.drop()
 
     server_times: dict[str, list[float]] = defaultdict(list)
@@ -247,14 +261,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  error ({op}): {detail}")
     per = 1000 / max(1, total)
     capacity = wall * (os.cpu_count() or 1)
-    other = busy * capacity - server_cpu - pg_cpu - client_cpu
+    other = busy * capacity - server_cpu - pg_cpu - client_cpu - worker_cpu
     print(
         f"\n  CPU over {wall:.0f} s × {os.cpu_count()} CPUs: machine "
         f"{busy * 100:.0f} % busy; per request gunicorn {server_cpu * per:.1f} ms, "
-        f"PostgreSQL {pg_cpu * per:.1f} ms, client {client_cpu * per:.1f} ms; "
+        f"PostgreSQL {pg_cpu * per:.1f} ms, Celery worker (booking emails) "
+        f"{worker_cpu * per:.1f} ms, client {client_cpu * per:.1f} ms; "
         f"everything else (Redis, kernel, other work) {max(0.0, other):.0f} CPU-s "
         f"({max(0.0, other) / capacity * 100:.0f} % of the machine)"
     )
+    print(f"  tasks still queued for the worker at the end: {backlog}")
     print(
         f"  bookings made: {counts[Booking.Status.CONFIRMED]} confirmed, "
         f"{counts[Booking.Status.ON_HOLD]} on hold (warm-up included)"

@@ -191,7 +191,7 @@ class Environment:
     keep: bool = False
 
     @classmethod
-    def create(cls, prefix: str, *, keep: bool) -> Environment:
+    def create(cls, prefix: str, *, keep: bool, eager: bool = True) -> Environment:
         base = os.environ.get("DATABASE_URL", "")
         if not base.startswith(("postgres://", "postgresql://")):
             raise SystemExit(
@@ -207,9 +207,10 @@ class Environment:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # throwaway
             "DJANGO_ALLOWED_HOSTS": HOST,
             "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1
-            # Booking paths enqueue no task here (webhook deliveries only exist for
-            # agencies with endpoints; there are none); plan solves run in-request.
-            "CELERY_TASK_ALWAYS_EAGER": "true",
+            # Eager: tasks run inside the request (the race's one plan solve). Not
+            # eager: a Celery worker (CeleryWorker) takes them from Redis, as in
+            # production (the providers' booking emails).
+            "CELERY_TASK_ALWAYS_EAGER": "true" if eager else "false",
             # Notification emails are rendered, not sent (no mail server).
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "60"),  # as compose
@@ -272,7 +273,12 @@ def server_line(args: argparse.Namespace) -> str:
     return (
         f"gunicorn {kind}; DEBUG off; DB_CONN_MAX_AGE="
         f"{os.environ.get('DB_CONN_MAX_AGE')}; cache and throttle: {redis}; "
-        f"API_KEY_RATE_LIMIT={RATE_LIMIT}; Celery eager"
+        f"API_KEY_RATE_LIMIT={RATE_LIMIT}; Celery "
+        + (
+            "eager"
+            if os.environ.get("CELERY_TASK_ALWAYS_EAGER") == "true"
+            else "worker (1 process, solo pool) on Redis"
+        )
     )
 
 
@@ -366,6 +372,59 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class CeleryWorker:
+    """``celery worker`` (one process, solo pool) on the benchmark's Redis and
+    database, as docker-compose runs one beside gunicorn."""
+
+    def __init__(self, env: dict[str, str], logs: Path):
+        if not env.get("REDIS_URL"):
+            raise SystemExit("error: set REDIS_URL (bin/with-services sets it)")
+        self.log = logs / "celery.log"
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "tourism.celery_app",
+                    "worker",
+                    "--pool=solo",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel=WARNING",
+                    "-n",
+                    f"bench-{uuid.uuid4().hex[:8]}@localhost",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        from tourism.celery_app import app
+
+        deadline = time.monotonic() + timeout
+        while not app.control.ping(timeout=0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"error: the Celery worker did not start ({self.log})")
+
+    def queue_length(self) -> int:
+        """Messages waiting in the default queue."""
+        from tourism.celery_app import app
+
+        with app.connection_for_read() as connection:
+            return connection.default_channel.client.llen("celery")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 class MemorySampler(threading.Thread):

@@ -227,19 +227,26 @@ def opening_hours(listing: Listing) -> list[dict[str, str]]:
     return []
 
 
+def _units(listing: Listing) -> list[ListingUnit]:
+    """The listing's units: the prefetched list when there is one (``.all()`` copies
+    a queryset, for every day of a calendar)."""
+    prefetched = getattr(listing, "_prefetched_objects_cache", {}).get("units")
+    return list(listing.units.all() if prefetched is None else prefetched)
+
+
 def _unit_pricing(
     listing: Listing, day: dt.date, agency: Agency | None
 ) -> list[dict[str, Any]]:
     return [
         {"unitId": u.code, **pricing(unit_price(u, day), listing.currency, agency)}
-        for u in listing.units.all()
+        for u in _units(listing)
     ]
 
 
 def _party_price(listing: Listing, day: dt.date, units: dict[str, int] | None) -> int:
     """The price of the requested units, else of one place (the cheapest unit that
     takes one)."""
-    by_code = {u.code: u for u in listing.units.all()}
+    by_code = {u.code: u for u in _units(listing)}
     if units:
         return sum(
             unit_price(by_code[c], day) * n for c, n in units.items() if c in by_code

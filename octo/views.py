@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
+from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework.parsers import JSONParser
@@ -51,7 +52,7 @@ class OctoView(APIView):
     def get_exception_handler(self) -> Callable[..., Response]:
         return errors.exception_handler
 
-    @property
+    @cached_property
     def caps(self) -> set[str]:
         header = self.request.headers.get("Octo-Capabilities", "")
         asked = {part.strip() for part in header.split(",")}

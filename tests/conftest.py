@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytest_plugins = ["tests.catalogue.fixtures"]
 
+# Where the integration tests' Celery worker writes the emails it sends.
+WORKER_MAIL_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / f"worker-mail-{os.getpid()}"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
@@ -106,6 +109,9 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[str]:
         "DATABASE_URL": _test_database_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
+        # What the worker sends, as files tests can read (WORKER_MAIL_DIR).
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(WORKER_MAIL_DIR),
         "PYTHONUNBUFFERED": "1",
     }
     log = (Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-{hostname}.log").open("w+")

@@ -121,6 +121,25 @@ def test_bookings_without_an_agency_or_webhook_send_nothing(
     assert not WebhookDelivery.objects.exists()
 
 
+def test_an_endpoint_registered_after_bookings_without_one_gets_the_next_event(
+    agency, hold, webhook_server, django_capture_on_commit_callbacks
+):
+    """Whether an agency has endpoints is cached per process: registering or
+    deleting one reaches the next status change at once."""
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = hold(agency=agency)  # no endpoint yet: cached as none
+    new = webhook_register(agency=agency, url=webhook_server.url("/hooks"))
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_confirm(booking=booking)
+    assert [_payload(r)["data"]["status"] for r in webhook_server.received] == [
+        "CONFIRMED"
+    ]
+    new.endpoint.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        hold(agency=agency)
+    assert len(webhook_server.received) == 1
+
+
 def test_status_names_follow_octo(
     agency, small_catalogue, day, webhook_server, django_capture_on_commit_callbacks
 ):
