@@ -287,28 +287,40 @@ def availability(
     return body
 
 
-def calendar_day(
-    day: OctoDay,
+def calendar(
+    days: list[OctoDay],
     listing: Listing,
     *,
     caps: set[str],
     agency: Agency | None,
     units: dict[str, int] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "localDate": day.date.isoformat(),
-        "available": day.available,
-        "status": day.status,
-        "vacancies": day.vacancies,
-        "capacity": day.capacity,
-        "openingHours": opening_hours(listing),
-    }
-    if PRICING in caps:
-        body["unitPricingFrom"] = _unit_pricing(listing, day.date, agency)
-        body["pricingFrom"] = pricing(
-            _party_price(listing, day.date, units), listing.currency, agency
-        )
-    return body
+) -> list[dict[str, Any]]:
+    """One OCTO calendar entry per day. Days whose units cost the same share one
+    rendering of their prices (most days of a month do)."""
+    hours = opening_hours(listing)
+    priced: dict[tuple[int, ...], tuple[list[dict[str, Any]], dict[str, Any]]] = {}
+    entries = []
+    for day in days:
+        body: dict[str, Any] = {
+            "localDate": day.date.isoformat(),
+            "available": day.available,
+            "status": day.status,
+            "vacancies": day.vacancies,
+            "capacity": day.capacity,
+            "openingHours": hours,
+        }
+        if PRICING in caps:
+            key = tuple(unit_price(u, day.date) for u in _units(listing))
+            if key not in priced:
+                priced[key] = (
+                    _unit_pricing(listing, day.date, agency),
+                    pricing(
+                        _party_price(listing, day.date, units), listing.currency, agency
+                    ),
+                )
+            body["unitPricingFrom"], body["pricingFrom"] = priced[key]
+        entries.append(body)
+    return entries
 
 
 # --- Bookings -----------------------------------------------------------------------

@@ -28,11 +28,11 @@ from providers.models import Booking, Listing, ListingUnit, Provider, Slot
 from providers.selectors import (
     SlotAvailability,
     availability_range,
+    listing_get_cached,
     listing_list_bookable,
     slot_keys,
     slot_starts_at,
 )
-from tourism.localcache import VersionedLocalCache
 
 OPTION_ID = "DEFAULT"
 # Dates the API accepts (anything else is a BAD_REQUEST, not an overflow).
@@ -53,33 +53,10 @@ def product_list(*, after_id: int | None = None) -> QuerySet[Listing]:
     return listings
 
 
-# Listings with everything the OCTO objects show (place, zone, provider, units and
-# their seasonal prices, departures), cached in each process: every availability,
-# reserve and booking request reads one, and they change rarely. ``octo.apps``
-# invalidates the cache whenever one of these rows is saved or deleted.
-listing_cache: VersionedLocalCache[Listing] = VersionedLocalCache(
-    "octo-listings", ttl=60.0, maxsize=2048
-)
-
-
-def _listing_load(listing_id: int) -> Listing | None:
-    return (
-        Listing.objects.select_related("provider", "place__country")
-        .prefetch_related(
-            Prefetch(
-                "units", queryset=ListingUnit.objects.prefetch_related("schedules")
-            ),
-            "departures",
-        )
-        .filter(pk=listing_id)
-        .first()
-    )
-
-
 def listing_get(listing_id: int) -> Listing | None:
-    """Listing ``listing_id`` (bookable or not) with its place, provider, units,
-    prices and departures loaded; shared by the process's requests: read-only."""
-    return listing_cache.get(listing_id, lambda: _listing_load(listing_id))
+    """Listing ``listing_id`` (bookable or not) with everything the OCTO objects
+    show, from the process's cache: read-only."""
+    return listing_get_cached(listing_id)
 
 
 def is_bookable(listing: Listing) -> bool:

@@ -182,16 +182,13 @@ class AvailabilityCalendarView(OctoView):
             persons=query.persons,
         )
         return Response(
-            [
-                render.calendar_day(
-                    day,
-                    query.listing,
-                    caps=self.caps,
-                    agency=self.agency,
-                    units=query.units,
-                )
-                for day in days
-            ]
+            render.calendar(
+                days,
+                query.listing,
+                caps=self.caps,
+                agency=self.agency,
+                units=query.units,
+            )
         )
 
 

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from providers.models import Booking, Provider
-from providers.selectors import booking_rows
+from providers.selectors import booking_rows, listing_get_cached
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +40,14 @@ def _bilingual(template: str, context: dict[str, object]) -> tuple[str, str]:
 
 
 def _booking_context(booking_id: int) -> dict[str, object] | None:
-    booking = (
-        Booking.objects.select_related("listing__place__country", "slot", "provider")
-        .filter(pk=booking_id)
-        .first()
-    )
+    booking = Booking.objects.select_related("slot").filter(pk=booking_id).first()
     if booking is None:
         return None
+    # The listing with its provider, place and units, from the process's cache.
+    listing = listing_get_cached(booking.listing_id)
+    if listing is not None:
+        booking.listing = listing
+        booking.provider = listing.provider
     (row,) = booking_rows(bookings=[booking])
     return {"booking": booking, "row": row, "provider": booking.provider}
 

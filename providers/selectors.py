@@ -27,6 +27,7 @@ from providers.models import (
     Slot,
     SyncConflict,
 )
+from tourism.localcache import VersionedLocalCache
 
 # A stay's night "starts" at check-in, for cut-offs and cancellation policies.
 CHECK_IN = dt.time(14, 0)
@@ -64,6 +65,36 @@ def listing_list_bookable(
     if place_ids is not None:
         listings = listings.filter(place_id__in=place_ids)
     return listings
+
+
+# Listings with their provider, place (and zone), units and seasonal prices and
+# departures, cached in each process: every OCTO availability, reserve and booking
+# request, and every booking email, reads one, and they change rarely.
+# ``providers.apps`` invalidates the cache whenever one of these rows is saved or
+# deleted.
+listing_cache: VersionedLocalCache[Listing] = VersionedLocalCache(
+    "listings", ttl=60.0, maxsize=2048
+)
+
+
+def _listing_load(listing_id: int) -> Listing | None:
+    return (
+        Listing.objects.select_related("provider", "place__country")
+        .prefetch_related(
+            Prefetch(
+                "units", queryset=ListingUnit.objects.prefetch_related("schedules")
+            ),
+            "departures",
+        )
+        .filter(pk=listing_id)
+        .first()
+    )
+
+
+def listing_get_cached(listing_id: int) -> Listing | None:
+    """Listing ``listing_id`` (bookable or not) with its provider, place, units,
+    prices and departures loaded; shared by the process's requests: read-only."""
+    return listing_cache.get(listing_id, lambda: _listing_load(listing_id))
 
 
 def listing_list_for_provider(*, provider: Provider) -> QuerySet[Listing]:
@@ -116,31 +147,50 @@ def slot_keys(listing: Listing, day: dt.date) -> list[dt.time | None]:
     return [None]
 
 
+_SLOT_COLUMNS = (
+    "date",
+    "start_time",
+    "capacity",
+    "held",
+    "booked",
+    "blocked",
+    "closed",
+    "pk",
+)
+
+
 def availability_range(
     *, listing: Listing, start: dt.date, end: dt.date
 ) -> list[SlotAvailability]:
     """Availability of every slot from ``start`` to ``end`` inclusive: stored slots,
     and the listing's default capacity where the provider set nothing."""
+    # Plain tuples, not model instances: a 30-day calendar reads up to 60 rows on
+    # every availability request.
     stored = {
-        (s.date, s.start_time): s
-        for s in Slot.objects.filter(listing=listing, date__gte=start, date__lte=end)
+        (row[0], row[1]): row[2:]
+        for row in Slot.objects.filter(
+            listing=listing, date__gte=start, date__lte=end
+        ).values_list(*_SLOT_COLUMNS)
     }
+    unset = (listing.default_capacity, 0, 0, 0, False, None)
     result: list[SlotAvailability] = []
     day = start
     while day <= end:
         for start_time in slot_keys(listing, day):
-            slot = stored.get((day, start_time))
+            capacity, held, booked, blocked, closed, slot_id = stored.get(
+                (day, start_time), unset
+            )
             result.append(
                 SlotAvailability(
                     listing_id=listing.pk,
                     date=day,
                     start_time=start_time,
-                    capacity=slot.capacity if slot else listing.default_capacity,
-                    held=slot.held if slot else 0,
-                    booked=slot.booked if slot else 0,
-                    blocked=slot.blocked if slot else 0,
-                    closed=slot.closed if slot else False,
-                    slot_id=slot.pk if slot else None,
+                    capacity=capacity,
+                    held=held,
+                    booked=booked,
+                    blocked=blocked,
+                    closed=closed,
+                    slot_id=slot_id,
                 )
             )
         day += dt.timedelta(days=1)

@@ -54,6 +54,7 @@ def octo_connection_sync_due_task() -> int:
     retry_backoff_max=3600,
     retry_jitter=True,
     max_retries=6,
+    ignore_result=True,  # nobody reads it: no write to the result backend
 )
 def booking_notice_task(notice: str, booking_id: int) -> int:
     """Send one booking email (``providers.notifications.BOOKING_NOTICES``) off the

@@ -2,12 +2,14 @@
 units and prices, agencies' API keys), kept correct across processes.
 
 Each cache has a version token in the shared cache (Redis in production, the
-process's own memory in the embedded default). A reader fetches the token (one
-cache GET) and trusts only local entries stored under that token; a writer changes
-the token when it saves (``invalidate``), and again once its transaction commits, so
-an entry loaded from not-yet-committed data never outlives the commit. Entries also
-expire after ``ttl`` seconds, which bounds staleness for writes that bypass the
-model signals (``QuerySet.update``, raw SQL, another program).
+process's own memory in the embedded default). A reader trusts only local entries
+stored under the current token. In a request, the first read fetches every cache's
+token at once (one round trip) and keeps them for the rest of the request; outside
+requests (tasks, commands) each read fetches its token. A writer changes the token
+when it saves (``invalidate``), and again once its transaction commits, so an entry
+loaded from not-yet-committed data never outlives the commit. Entries also expire
+after ``ttl`` seconds, which bounds staleness for writes that bypass the model
+signals (``QuerySet.update``, raw SQL, another program).
 
 Cached values are shared by every request of the process: callers must treat them
 as read-only.
@@ -18,24 +20,44 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import Generic, TypeVar
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
 V = TypeVar("V")
 
-_caches: weakref.WeakSet[VersionedLocalCache] = weakref.WeakSet()
+# Every cache made (module-level singletons in the code; a few more in tests).
+_caches: list[VersionedLocalCache] = []
+
+# The version tokens read during the current request (None outside requests: Celery
+# tasks and commands read the shared cache every time).
+_request_tokens: ContextVar[dict[str, str] | None] = ContextVar(
+    "localcache_request_tokens", default=None
+)
+
+
+def _request_started(**kwargs: object) -> None:
+    _request_tokens.set({})
+
+
+def _request_finished(**kwargs: object) -> None:
+    _request_tokens.set(None)
+
+
+request_started.connect(_request_started, dispatch_uid="localcache-request-started")
+request_finished.connect(_request_finished, dispatch_uid="localcache-request-finished")
 
 
 def clear_all() -> None:
     """Empty every cache of this process (test isolation)."""
-    for item in list(_caches):
+    for item in _caches:
         item.clear()
 
 
@@ -52,9 +74,22 @@ class VersionedLocalCache(Generic[V]):
         self._key = f"localcache:{name}:version"
         self._entries: OrderedDict[Hashable, tuple[str, float, V]] = OrderedDict()
         self._lock = threading.Lock()
-        _caches.add(self)
+        _caches.append(self)
 
     def version(self) -> str:
+        """The current token. Inside a request, every cache's token is fetched
+        together on the first read (one round trip) and kept for the request."""
+        tokens = _request_tokens.get()
+        if tokens is None:
+            return self._shared_version()
+        token = tokens.get(self._key)
+        if token is None:
+            tokens.update(cache.get_many([item._key for item in _caches]))
+            token = tokens.get(self._key) or self._shared_version()
+            tokens[self._key] = token
+        return token
+
+    def _shared_version(self) -> str:
         token = cache.get(self._key)
         if token is None:  # first use, or evicted from the shared cache
             token = uuid.uuid4().hex
@@ -97,7 +132,11 @@ class VersionedLocalCache(Generic[V]):
             self._entries.clear()
 
     def _bump(self) -> None:
-        cache.set(self._key, uuid.uuid4().hex, timeout=None)
+        token = uuid.uuid4().hex
+        cache.set(self._key, token, timeout=None)
+        tokens = _request_tokens.get()
+        if tokens is not None:
+            tokens[self._key] = token
         self.clear()
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from octo.render import unit_type
-from providers.models import Booking, ListingUnit, Slot
+from providers.models import Booking, ListingUnit, PriceSchedule, Slot
 from tests.octo.conftest import DAY, availability_id, reserve_body
 
 pytestmark = pytest.mark.django_db
@@ -352,6 +352,33 @@ def test_statuses_limited_sold_out_closed(world):
         },
     ).json()
     assert calendar_day["status"] == "CLOSED" and calendar_day["available"] is False
+
+
+def test_calendar_prices_follow_seasonal_prices_day_by_day(world):
+    """A seasonal price on one day shows on that day only, for the unit and for the
+    requested party, retail and net (agency A: 10 % commission)."""
+    adult = ListingUnit.objects.get(listing=world.stay, code="adult")
+    PriceSchedule.objects.create(unit=adult, starts=DAY, ends=DAY, price_minor=7000)
+    entries = (
+        world.agency_a.client()
+        .post(
+            "/availability/calendar",
+            {
+                "productId": str(world.stay.pk),
+                "optionId": "DEFAULT",
+                "localDateStart": (DAY - dt.timedelta(days=1)).isoformat(),
+                "localDateEnd": (DAY + dt.timedelta(days=1)).isoformat(),
+                "units": [{"id": "adult", "quantity": 2}],
+            },
+        )
+        .json()
+    )
+    adult_prices = [
+        next(p for p in e["unitPricingFrom"] if p["unitId"] == "adult") for e in entries
+    ]
+    assert [p["retail"] for p in adult_prices] == [5000, 7000, 5000]
+    assert [e["pricingFrom"]["retail"] for e in entries] == [10000, 14000, 10000]
+    assert [e["pricingFrom"]["net"] for e in entries] == [9000, 12600, 9000]
 
 
 def test_opt_in_pagination(world):

@@ -3,6 +3,7 @@ process's memory, and every way an entry stops being served."""
 
 import pytest
 from django.core.cache import cache as shared_cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from tourism.localcache import VersionedLocalCache
@@ -108,3 +109,41 @@ def test_entry_loaded_before_the_commit_is_dropped_at_the_commit(
         assert local.get("a", load) == "v1"  # a reader, before the commit
         load.value = "v2"  # the commit makes the new row visible
     assert local.get("a", load) == "v2"
+
+
+@pytest.mark.django_db  # request signals close old database connections
+def test_a_request_reads_the_tokens_once(local):
+    """Inside a request the tokens are read on the first use and kept: another
+    process's change is seen from the next request on (as if this request had
+    started a moment earlier)."""
+    load = Loads()
+    request_started.send(sender=None)
+    try:
+        local.get("a", load)
+        shared_cache.set(local._key, "changed-elsewhere", timeout=None)
+        load.value = "v2"
+        assert local.get("a", load) == "v1"
+    finally:
+        request_finished.send(sender=None)
+    request_started.send(sender=None)
+    try:
+        assert local.get("a", load) == "v2"
+    finally:
+        request_finished.send(sender=None)
+    # Outside requests every read checks the shared token.
+    shared_cache.set(local._key, "changed-again", timeout=None)
+    load.value = "v3"
+    assert local.get("a", load) == "v3"
+
+
+@pytest.mark.django_db
+def test_a_requests_own_write_is_seen_in_the_same_request(local):
+    load = Loads()
+    request_started.send(sender=None)
+    try:
+        local.get("a", load)
+        load.value = "v2"
+        local.invalidate()
+        assert local.get("a", load) == "v2"
+    finally:
+        request_finished.send(sender=None)
