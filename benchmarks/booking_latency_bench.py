@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         server_cpu = harness.tree_cpu_seconds(server.process.pid) - gunicorn_cpu
         worker_cpu = harness.tree_cpu_seconds(worker.process.pid) - worker_cpu
         backlog = worker.queue_length()
+        drained = worker.drain()  # the emails left when the load ended
         usage = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = usage.ru_utime + usage.ru_stime - client_cpu_before
         memory.stop()
@@ -270,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         f"everything else (Redis, kernel, other work) {max(0.0, other):.0f} CPU-s "
         f"({max(0.0, other) / capacity * 100:.0f} % of the machine)"
     )
-    print(f"  tasks still queued for the worker at the end: {backlog}")
+    print(
+        f"  Celery worker (nice {harness.CeleryWorker.NICE}): {backlog} emails still "
+        f"queued when the load ended, all sent "
+        + (f"{drained:.1f} s later" if drained is not None else "NOT within 300 s")
+    )
     print(
         f"  bookings made: {counts[Booking.Status.CONFIRMED]} confirmed, "
         f"{counts[Booking.Status.ON_HOLD]} on hold (warm-up included)"
