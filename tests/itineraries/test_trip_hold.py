@@ -258,6 +258,24 @@ def test_a_part_sold_out_after_solving_holds_nothing(client, plan):
     assert listing.pk not in {p["listing"] for p in data["parts"]}
 
 
+def test_a_part_refused_under_lock_rolls_back_the_parts_already_held(client, plan):
+    """The free places look fine (the check without locks passes) but the last part
+    in slot order is refused when it is held: the holds already taken on the
+    earlier parts are rolled back with it."""
+    held, _local = parts_of(plan)
+    last = held[-1]
+    Listing.objects.filter(pk=last.listing_id).update(booking_cutoff_hours=100_000)
+    before = counters(plan)
+    response = post(client, hold_path(plan), {"lead": LEAD})
+    assert response.status_code == 409, response.content
+    (part,) = response.json()["unavailable"]
+    assert part["step_id"] == last.step_id
+    assert "100000 hours" in part["reason"]
+    assert counters(plan) == before
+    assert not TripBooking.objects.filter(plan=plan).exists()
+    assert not Booking.objects.exists()
+
+
 def test_every_part_at_fault_is_named(client, plan):
     """Two parts gone (a closed activity and a full night): both listed, in slot
     order, nothing held."""
