@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -350,9 +350,16 @@ def booking_confirm(
     """Confirm a hold: instant listings become CONFIRMED, on-request ones PENDING until
     the provider answers. An expired hold is released (committed) and refused.
     ``changes`` (field → value, e.g. the traveller's contact) are saved with the
-    confirmation, in the same UPDATE."""
+    confirmation, in the same UPDATE.
+
+    The usual case, a hold still running, is decided by one conditional UPDATE of the
+    booking row (which takes its lock and checks its status and expiry after any
+    wait); only otherwise is the row read again under lock to say why not."""
     now = now or timezone.now()
     with transaction.atomic():
+        confirmed = _confirm_running_hold(booking, now, changes or {})
+        if confirmed is not None:
+            return confirmed
         booking = _locked(booking)
         if booking.status in (Booking.Status.CONFIRMED, Booking.Status.PENDING):
             return booking  # confirming twice is harmless
@@ -361,11 +368,8 @@ def booking_confirm(
                 _("A %(status)s booking cannot be confirmed.")
                 % {"status": booking.get_status_display()}
             )
-        expired_at = booking.expires_at
-        if expired_at is None or expired_at > now:
-            for name, value in (changes or {}).items():
-                setattr(booking, name, value)
-            return _confirm_hold(booking, now, list(changes or ()))
+        # Still ON_HOLD, yet the UPDATE did not take it: its hold has run out.
+        expired_at = booking.expires_at or now
         _expire(booking, now)
     # Raised after the commit, so the release of the expired hold is kept.
     raise BookingExpired(
@@ -373,25 +377,39 @@ def booking_confirm(
     )
 
 
-def _confirm_hold(booking: Booking, now: dt.datetime, changed: list[str]) -> Booking:
-    if booking.listing.confirmation == Listing.Confirmation.ON_REQUEST:
-        old = booking.status
-        booking.status = Booking.Status.PENDING
-        booking.expires_at = None
-        booking.save(update_fields={"updated_at", "status", "expires_at", *changed})
-        _status_changed(booking, old)
-        _notify_after_commit(notifications.booking_needs_answer, booking_id=booking.pk)
-        return booking
-    _held_to_booked(booking)
-    old = booking.status
-    booking.status = Booking.Status.CONFIRMED
-    booking.confirmed_at = now
-    booking.expires_at = None
-    booking.save(
-        update_fields={"updated_at", "status", "confirmed_at", "expires_at", *changed}
+def _confirm_running_hold(
+    booking: Booking, now: dt.datetime, changes: dict[str, object]
+) -> Booking | None:
+    """Confirm ``booking`` if its row is still ON_HOLD and not expired (one UPDATE,
+    then the slot's places move to booked for instant listings); None otherwise,
+    with nothing changed."""
+    instant = booking.listing.confirmation != Listing.Confirmation.ON_REQUEST
+    fields: dict[str, object] = {
+        **changes,
+        "status": Booking.Status.CONFIRMED if instant else Booking.Status.PENDING,
+        "expires_at": None,
+        "updated_at": now,
+    }
+    if instant:
+        fields["confirmed_at"] = now
+    won = (
+        Booking.objects.filter(pk=booking.pk, status=Booking.Status.ON_HOLD)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .update(**fields)
     )
-    _status_changed(booking, old)
-    _notify_after_commit(notifications.booking_confirmed, booking_id=booking.pk)
+    if not won:
+        return None
+    if instant:
+        _held_to_booked(booking)  # a mismatch raises: the UPDATE is rolled back too
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    _status_changed(booking, Booking.Status.ON_HOLD)
+    notice = (
+        notifications.booking_confirmed
+        if instant
+        else notifications.booking_needs_answer
+    )
+    _notify_after_commit(notice, booking_id=booking.pk)
     return booking
 
 

@@ -69,3 +69,43 @@ def test_the_same_uuid_raced_makes_one_booking(world):
     assert Counter(race(10, attempt)) == {(200, booking_uuid): 10}
     assert Booking.objects.count() == 1
     assert Slot.objects.get(listing=world.stay).held == 2
+
+
+def test_confirms_and_a_cancel_raced_on_one_hold(world):
+    """Ten confirms and one cancel of the same hold at once. The cancel always
+    succeeds (a hold, or a booking confirmed 40 days ahead, can be cancelled); each
+    confirm either confirmed it before the cancel or is refused after it. The 2
+    places move from held to booked at most once and are released once: the slot
+    ends empty."""
+    held = (
+        world.agency_a.client()
+        .post(
+            "/bookings",
+            reserve_body(world.tour, availability_id(DAY, "07:30"), ["adult"] * 2),
+        )
+        .json()
+    )
+    path = f"/bookings/{held['uuid']}"
+    contact = {"contact": {"fullName": "Ana Quispe", "emailAddress": "a@b.pe"}}
+
+    def attempt(i: int):
+        client = world.agency_a.client()
+        if i == 0:
+            response = client.post(f"{path}/cancel")
+        else:
+            response = client.post(f"{path}/confirm", contact)
+        body = response.json()
+        return i == 0, response.status_code, body.get("status") or body.get("error")
+
+    results = Counter(race(11, attempt))
+    assert results[(True, 200, "CANCELLED")] == 1
+    confirms = {k: n for k, n in results.items() if not k[0]}
+    assert set(confirms) <= {
+        (False, 200, "CONFIRMED"),
+        (False, 400, "UNPROCESSABLE_ENTITY"),
+    }
+    assert sum(confirms.values()) == 10
+    booking = Booking.objects.get(uuid=held["uuid"])
+    assert booking.status == Booking.Status.CANCELLED
+    (slot,) = Slot.objects.filter(listing=world.tour)
+    assert (slot.held, slot.booked) == (0, 0)
