@@ -380,18 +380,17 @@ class CeleryWorker:
     (``nice -n 10``), so background work yields to requests when the CPUs are full
     and catches up after."""
 
-    NICE = 10
-
-    def __init__(self, env: dict[str, str], logs: Path):
+    def __init__(self, env: dict[str, str], logs: Path, *, nice: int = 10):
         if not env.get("REDIS_URL"):
             raise SystemExit("error: set REDIS_URL (bin/with-services sets it)")
+        self.nice = nice
         self.log = logs / "celery.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
                     "nice",
                     "-n",
-                    str(self.NICE),
+                    str(nice),
                     sys.executable,
                     "-m",
                     "celery",
