@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,8 @@ from itineraries.selectors import (
     trip_booking_get_owned,
     world_load,
 )
-from providers.models import Booking, Listing, ListingUnit
+from providers.models import Booking, Listing
+from providers.selectors import listings_with_offer
 from providers.services import booking_cancel, booking_confirm, booking_hold
 from providers.services.bookings import booking_expire_hold, hold_length
 from tourism.exceptions import (
@@ -290,17 +291,7 @@ def _title_en(title: Any) -> str:
 
 
 def _trip_listings(ids: set[int]) -> dict[int, Listing]:
-    return {
-        listing.pk: listing
-        for listing in Listing.objects.filter(pk__in=ids)
-        .select_related("provider", "place__country")
-        .prefetch_related(
-            Prefetch(
-                "units", queryset=ListingUnit.objects.prefetch_related("schedules")
-            ),
-            "departures",
-        )
-    }
+    return {listing.pk: listing for listing in listings_with_offer().filter(pk__in=ids)}
 
 
 def trip_hold(

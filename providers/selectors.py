@@ -77,18 +77,17 @@ listing_cache: VersionedLocalCache[Listing] = VersionedLocalCache(
 )
 
 
+def listings_with_offer() -> QuerySet[Listing]:
+    """Listings with what pricing and booking them reads: provider, place (and its
+    country and zone), units with their seasonal prices, departures."""
+    units = ListingUnit.objects.prefetch_related("schedules")
+    return Listing.objects.select_related(
+        "provider", "place__country"
+    ).prefetch_related(Prefetch("units", queryset=units), "departures")
+
+
 def _listing_load(listing_id: int) -> Listing | None:
-    return (
-        Listing.objects.select_related("provider", "place__country")
-        .prefetch_related(
-            Prefetch(
-                "units", queryset=ListingUnit.objects.prefetch_related("schedules")
-            ),
-            "departures",
-        )
-        .filter(pk=listing_id)
-        .first()
-    )
+    return listings_with_offer().filter(pk=listing_id).first()
 
 
 def listing_get_cached(listing_id: int) -> Listing | None:
