@@ -105,8 +105,33 @@ def _hit(key: str, window: int, now: float) -> tuple[int, int]:
 
 def _unhit(key: str, window: int, now: float) -> None:
     """Take back a refused request, so that refusals do not count against the key."""
+    current = f"{key}:{int(now // window)}"
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):  # one round trip (Django's decr takes two)
+        current_key = backend.make_and_validate_key(current)
+        backend._cache.get_client(current_key, write=True).decr(current_key)
+        return
     with contextlib.suppress(ValueError):  # the window has expired meanwhile
-        cache.decr(f"{key}:{int(now // window)}")
+        cache.decr(current)
+
+
+def retry_after(
+    *, accepted: int, before: int, limit: int, duration: int, elapsed: float
+) -> float:
+    """Seconds until one more request fits the sliding window: ``accepted`` requests
+    in the current window, ``before`` in the previous one, ``elapsed`` seconds into
+    the current one."""
+    room = limit - 1 - accepted
+    if room >= 0 and before > 0:
+        # Later in this window, once the previous one weighs little enough:
+        # accepted + 1 + before * (duration - t) / duration <= limit.
+        fits_at = duration * (1 - room / before)
+        if fits_at < duration:
+            return max(0.0, fits_at - elapsed)
+    # In the next window, once this one weighs little enough:
+    # 1 + accepted * (duration - t) / duration <= limit.
+    fits_at = duration * (1 - (limit - 1) / accepted) if accepted > limit - 1 else 0
+    return duration - elapsed + max(0.0, fits_at)
 
 
 class ApiKeyRateThrottle(throttling.BaseThrottle):
@@ -149,8 +174,18 @@ class ApiKeyRateThrottle(throttling.BaseThrottle):
         if estimate <= limit:
             return True
         _unhit(key, duration, now)
-        # Until the current window ends, or sooner as the previous one fades out.
-        self.retry_after = max(1, math.ceil(duration - elapsed))
+        self.retry_after = max(
+            1,
+            math.ceil(
+                retry_after(
+                    accepted=count - 1,
+                    before=before,
+                    limit=limit,
+                    duration=duration,
+                    elapsed=elapsed,
+                )
+            ),
+        )
         return False
 
     def wait(self) -> float | None:

@@ -24,9 +24,11 @@ api_key_cache: VersionedLocalCache[ApiKey] = VersionedLocalCache(
     "agency-api-keys", ttl=60.0, maxsize=4096
 )
 # Whether an agency has any webhook endpoint (active or not): most agencies have
-# none, and then a booking's status change needs no query for webhooks at all.
+# none, and then a booking's status change needs no query for webhooks at all. Its
+# token is read on every use, not once per request, so an endpoint registered while
+# a request runs gets that request's events.
 webhook_presence_cache: VersionedLocalCache[bool] = VersionedLocalCache(
-    "agency-webhooks", ttl=60.0, maxsize=4096
+    "agency-webhooks", ttl=60.0, maxsize=4096, per_request=False
 )
 
 

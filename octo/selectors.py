@@ -323,6 +323,8 @@ def booking_get_for_agency(
 def booking_with_listing(booking: Booking, *, agency: Agency) -> Booking:
     """The booking with what its OCTO object shows: the listing from the process's
     cache (read-only), the agency (its own), and its slot."""
+    if booking.agency_id != agency.pk:  # callers look bookings up by agency
+        raise ValueError(f"booking {booking.pk} is not agency {agency.pk}'s")
     if not Booking.listing.is_cached(booking):
         booking.listing = listing_get(booking.listing_id) or booking.listing
     if not Booking.agency.is_cached(booking):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import mail_admins, send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -43,11 +44,13 @@ def _booking_context(booking_id: int) -> dict[str, object] | None:
     booking = Booking.objects.select_related("slot").filter(pk=booking_id).first()
     if booking is None:
         return None
-    # The listing with its provider, place and units, from the process's cache.
+    # The listing with its provider, place and units, from the process's cache
+    # (the booking's own provider unless staff moved the listing since).
     listing = listing_get_cached(booking.listing_id)
     if listing is not None:
         booking.listing = listing
-        booking.provider = listing.provider
+        if listing.provider_id == booking.provider_id:
+            booking.provider = listing.provider
     (row,) = booking_rows(bookings=[booking])
     return {"booking": booking, "row": row, "provider": booking.provider}
 
@@ -119,6 +122,27 @@ BOOKING_NOTICES = {
         booking_declined,
     )
 }
+
+
+# How long a sent booking email is remembered, so a repeated message (a worker
+# stopped after sending, before acknowledging) does not send it twice.
+SENT_MEMORY_SECONDS = 7 * 24 * 3600
+
+
+def send_booking_notice(notice: str, *, booking_id: int) -> int:
+    """Send booking email ``notice`` for ``booking_id`` unless it was sent already;
+    the number of emails sent."""
+    booking_uuid = (
+        Booking.objects.filter(pk=booking_id).values_list("uuid", flat=True).first()
+    )
+    if booking_uuid is None:
+        return 0
+    key = f"booking-notice:{notice}:{booking_uuid}"
+    if cache.get(key):
+        return 0
+    sent = BOOKING_NOTICES[notice](booking_id=booking_id)
+    cache.set(key, True, timeout=SENT_MEMORY_SECONDS)
+    return sent
 
 
 def provider_signed_up(*, provider_id: int) -> None:

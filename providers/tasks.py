@@ -52,11 +52,13 @@ def octo_connection_sync_due_task() -> int:
     autoretry_for=(OSError, SMTPException),
     retry_backoff=60,
     retry_backoff_max=3600,
-    retry_jitter=True,
+    retry_jitter=False,
     max_retries=6,
     ignore_result=True,  # nobody reads it: no write to the result backend
 )
 def booking_notice_task(notice: str, booking_id: int) -> int:
     """Send one booking email (``providers.notifications.BOOKING_NOTICES``) off the
-    request; a mail server that is down is tried again with backoff for ~2 hours."""
-    return notifications.BOOKING_NOTICES[notice](booking_id=booking_id)
+    request. A mail server that is down is tried again after 1, 2, 4, 8, 16 and 32
+    minutes; an email already sent is not sent again when the message comes back
+    (a worker stopped before acknowledging it)."""
+    return notifications.send_booking_notice(notice, booking_id=booking_id)

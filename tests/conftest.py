@@ -80,7 +80,9 @@ def _test_settings(
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STATIC_ROOT.mkdir()
-    # Rows cached in this process belong to the test that loaded them.
+    # The per-process caches on in every run (one process: the local-memory cache
+    # carries their tokens); rows cached belong to the test that loaded them.
+    settings.LOCAL_CACHES = True
     localcache.clear_all()
     eager = "integration" not in request.keywords
     previous = app.conf.task_always_eager

@@ -12,7 +12,12 @@ after ``ttl`` seconds, which bounds staleness for writes that bypass the model
 signals (``QuerySet.update``, raw SQL, another program).
 
 Cached values are shared by every request of the process: callers must treat them
-as read-only.
+as read-only. ``LOCAL_CACHES`` (on by default with Redis) turns the caches on: a
+local-memory cache cannot carry the tokens from one process to another.
+
+Not covered: an entry loaded inside the writing transaction itself, after its
+first bump, survives a rollback of that transaction until ``ttl`` (no code path
+reads a cached row inside a transaction that changes it).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from typing import Generic, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import transaction
@@ -67,8 +73,16 @@ class VersionedLocalCache(Generic[V]):
     unknown keys, which anyone can make up, never push real entries out); the least
     recently used entries are evicted beyond ``maxsize``."""
 
-    def __init__(self, name: str, *, ttl: float = 60.0, maxsize: int = 1024) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        ttl: float = 60.0,
+        maxsize: int = 1024,
+        per_request: bool = True,
+    ) -> None:
         self.name = name
+        self.per_request = per_request
         self.ttl = ttl
         self.maxsize = maxsize
         self._key = f"localcache:{name}:version"
@@ -79,12 +93,14 @@ class VersionedLocalCache(Generic[V]):
     def version(self) -> str:
         """The current token. Inside a request, every cache's token is fetched
         together on the first read (one round trip) and kept for the request."""
-        tokens = _request_tokens.get()
+        tokens = _request_tokens.get() if self.per_request else None
         if tokens is None:
             return self._shared_version()
         token = tokens.get(self._key)
         if token is None:
-            tokens.update(cache.get_many([item._key for item in _caches]))
+            tokens.update(
+                cache.get_many([item._key for item in _caches if item.per_request])
+            )
             token = tokens.get(self._key) or self._shared_version()
             tokens[self._key] = token
         return token
@@ -98,6 +114,8 @@ class VersionedLocalCache(Generic[V]):
         return token
 
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        if not settings.LOCAL_CACHES:  # no shared cache to keep processes consistent
+            return load()
         version = self.version()
         now = time.monotonic()
         entry = self._entries.get(key)

@@ -105,6 +105,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Per-process caches of hot rows (tourism/localcache.py) need a cache every process
+# shares for their version tokens: on by default only with Redis.
+LOCAL_CACHES = env.bool("LOCAL_CACHES", default=bool(REDIS_URL))
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -140,6 +140,10 @@ def _take_hold(
     ``UPDATE … RETURNING``: the slot as updated (its counters current), else None —
     when they do not fit, the slot is closed, or (looked up by listing, day and start
     time rather than ``slot_id``) its row does not exist yet."""
+    database = router.db_for_write(Slot)
+    connection = connections[database]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return _take_hold_without_returning(slot_id, listing, day, start_time, persons)
     quote = connection.ops.quote_name
     table = quote(Slot._meta.db_table)
     if slot_id is not None:
@@ -169,9 +173,30 @@ def _take_hold(
                 False,
                 persons,
             ],
+            using=database,
         )
     )
     return updated[0] if updated else None
+
+
+def _take_hold_without_returning(
+    slot_id: int | None,
+    listing: Listing,
+    day: dt.date,
+    start_time: dt.time | None,
+    persons: int,
+) -> Slot | None:
+    """``_take_hold`` for databases without ``RETURNING`` (SQLite before 3.35): the
+    same conditional UPDATE, then the row read again."""
+    rows = (
+        Slot.objects.filter(pk=slot_id)
+        if slot_id is not None
+        else Slot.objects.filter(listing=listing, date=day, start_time=start_time)
+    )
+    taken = rows.filter(
+        closed=False, capacity__gte=F("held") + F("booked") + F("blocked") + persons
+    ).update(held=F("held") + persons, updated_at=timezone.now())
+    return rows.first() if taken else None
 
 
 def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
@@ -368,8 +393,13 @@ def booking_confirm(
                 _("A %(status)s booking cannot be confirmed.")
                 % {"status": booking.get_status_display()}
             )
-        # Still ON_HOLD, yet the UPDATE did not take it: its hold has run out.
-        expired_at = booking.expires_at or now
+        if booking.expires_at is None or booking.expires_at > now:
+            # Extended between the UPDATE and the lock: confirm it now (locked).
+            confirmed = _confirm_running_hold(booking, now, changes or {})
+            if confirmed is None:  # cannot happen: the row is locked by us
+                raise BookingStateError(_("The booking changed meanwhile; try again."))
+            return confirmed
+        expired_at = booking.expires_at
         _expire(booking, now)
     # Raised after the commit, so the release of the expired hold is kept.
     raise BookingExpired(
@@ -520,24 +550,31 @@ def booking_expire_holds(*, now: dt.datetime | None = None) -> int:
 
 def _notify_after_commit(notify: Callable[..., object], **ids: int) -> None:
     """Send an email once the transaction commits. Booking emails go through a Celery
-    task (off the request) unless tasks run eagerly or the broker cannot be reached;
-    other emails, and those, are sent at once. A mail failure is only logged (and
-    the task tries again)."""
+    task (off the request) when a worker can take it; with eager tasks or the
+    in-memory broker (no worker), or when the broker cannot be reached, they are
+    sent at once, as other emails are. A mail failure is only logged (and the task
+    tries again)."""
     name = notify.__name__
 
     def send() -> None:
         from providers.tasks import booking_notice_task
 
-        queued = (
-            notifications.BOOKING_NOTICES.get(name) is notify
-            and not booking_notice_task.app.conf.task_always_eager
-        )
-        if queued:
-            try:
-                booking_notice_task.delay(name, ids["booking_id"])
-                return
-            except Exception:  # broker down: send it now rather than never
-                log.exception("could not queue the %s email %s", name, ids)
+        if notifications.BOOKING_NOTICES.get(name) is notify:
+            conf = booking_notice_task.app.conf
+            if not conf.task_always_eager and not str(conf.broker_url).startswith(
+                "memory://"
+            ):
+                try:
+                    # retry=False: a broker that is down fails now, not after
+                    # Celery's publish retries have held up the booking request.
+                    booking_notice_task.apply_async(
+                        (name, ids["booking_id"]), retry=False
+                    )
+                    return
+                except Exception:  # broker down: send it now rather than never
+                    log.exception("could not queue the %s email %s", name, ids)
+            notifications.send_booking_notice(name, booking_id=ids["booking_id"])
+            return
         notify(**ids)
 
     send.__qualname__ = getattr(notify, "__qualname__", "notify")

@@ -46,7 +46,31 @@ def test_limit_per_minute_and_retry_after(agency, clock):
     assert statuses(client, 4) == [200, 200, 200, 429]
     response = client.get("/supplier")
     assert response.status_code == 429
-    assert int(response["Retry-After"]) == 50  # the rest of this minute
+    # The next minute starts in 50 s, but then this minute's 3 still weigh 3; one
+    # more fits once they weigh 2, 20 s into it.
+    assert int(response["Retry-After"]) == 70
+    clock.now += 69
+    assert statuses(client, 1) == [429]
+    clock.now += 1
+    assert statuses(client, 2) == [200, 429]
+
+
+def test_retry_after_while_the_previous_minute_fades(agency, clock):
+    """Refused because of the previous minute's weight: the wait is until it has
+    faded enough, not until the end of this minute."""
+    key = extra_key(agency, rate_per_minute=4)
+    ApiKeyRateThrottle.reset(key.api_key)
+    client = key.client()
+    assert statuses(client, 4) == [200] * 4
+    clock.now += 60  # the previous minute's 4 weigh 4 now
+    response = client.get("/supplier")
+    assert response.status_code == 429
+    wait = int(response["Retry-After"])
+    assert wait == 15  # 1 + 4 * (60 - 15) / 60 = 4
+    clock.now += wait - 1
+    assert statuses(client, 1) == [429]
+    clock.now += 1
+    assert statuses(client, 1) == [200]
 
 
 def test_the_previous_minute_fades_out(agency, clock):

@@ -373,3 +373,17 @@ def test_agency_bookings_are_on_the_provider_manifest(world):
     (row,) = page.context["rows"]
     assert row.booking.agency.name == "Agency A"
     assert row.booking.channel == Booking.Channel.AGENCY
+
+
+def test_a_booking_is_never_attached_to_another_agency(world):
+    """The selector that completes a booking for its OCTO object refuses another
+    agency's booking (callers look bookings up by agency first)."""
+    from octo.selectors import booking_with_listing
+
+    world.agency_a.client().post(
+        "/bookings", reserve_body(world.stay, availability_id(DAY), ["adult"])
+    )
+    booking = Booking.objects.get()
+    with pytest.raises(ValueError):
+        booking_with_listing(booking, agency=world.agency_b.agency)
+    assert Booking.objects.get().agency == world.agency_a.agency

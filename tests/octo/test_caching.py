@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from agencies.selectors import api_key_cache
 from agencies.services import api_key_revoke
 from catalogue.models import Departure
 from providers.models import ListingUnit, PriceSchedule, Provider
+from providers.selectors import listing_cache
 from tests.octo.conftest import DAY, availability_id, reserve_body
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +102,14 @@ def test_an_agency_deactivated_after_use_is_forbidden_at_once(world):
     agency.is_active = True
     agency.save()
     assert client.get("/supplier").status_code == 200
+
+
+def test_saving_a_listing_changes_the_shared_token(world):
+    """What tells the other processes: the token in the shared cache changes."""
+    before = listing_cache.version()
+    world.tour.title_en = "Weaving workshop (new)"
+    world.tour.save()
+    assert listing_cache.version() != before
+    key_token = api_key_cache.version()
+    api_key_revoke(api_key=world.agency_b.api_key)
+    assert api_key_cache.version() != key_token

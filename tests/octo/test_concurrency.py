@@ -109,3 +109,30 @@ def test_confirms_and_a_cancel_raced_on_one_hold(world):
     assert booking.status == Booking.Status.CANCELLED
     (slot,) = Slot.objects.filter(listing=world.tour)
     assert (slot.held, slot.booked) == (0, 0)
+
+
+def test_ten_confirms_raced_on_one_hold(world):
+    """Ten confirms of the same hold at once: all answer CONFIRMED, the places move
+    from held to booked once, and the status changes once."""
+    held = (
+        world.agency_a.client()
+        .post(
+            "/bookings",
+            reserve_body(world.tour, availability_id(DAY, "14:00"), ["adult"] * 2),
+        )
+        .json()
+    )
+    contact = {"contact": {"fullName": "Ana Quispe", "emailAddress": "a@b.pe"}}
+
+    def attempt(i: int):
+        response = world.agency_a.client().post(
+            f"/bookings/{held['uuid']}/confirm", contact
+        )
+        return response.status_code, response.json().get("status")
+
+    assert Counter(race(10, attempt)) == {(200, "CONFIRMED"): 10}
+    (slot,) = Slot.objects.filter(listing=world.tour)
+    assert (slot.held, slot.booked) == (0, 2)
+    booking = Booking.objects.get(uuid=held["uuid"])
+    assert booking.status == Booking.Status.CONFIRMED
+    assert booking.contact["fullName"] == "Ana Quispe"

@@ -234,3 +234,47 @@ def test_concurrent_holds_never_oversell(small_catalogue):
     assert results.count("held") == 5 and results.count("unavailable") == 25
     slot = Slot.objects.get(listing=listing, date=DAY)
     assert slot.held == 5 == Booking.objects.filter(slot=slot).count()
+
+
+def test_a_booking_email_is_sent_once(listing, mailoutbox):
+    """A repeated notice (a worker stopped after sending, before acknowledging the
+    message) does not email the provider twice."""
+    from providers.notifications import send_booking_notice
+
+    booking = _hold(listing, {"adult": 2})
+    assert send_booking_notice("booking_confirmed", booking_id=booking.pk) == 1
+    assert send_booking_notice("booking_confirmed", booking_id=booking.pk) == 0
+    assert len(mailoutbox) == 1
+    assert send_booking_notice("booking_cancelled", booking_id=booking.pk) == 1
+
+
+def test_emails_go_to_the_bookings_provider_after_the_listing_moved(
+    listing, mailoutbox
+):
+    """Staff moved the listing to another provider: the older booking's emails (with
+    the traveller's details) still go to the provider it was booked with."""
+    from providers.notifications import send_booking_notice
+
+    booking = _hold(listing, {"adult": 2}, lead_name="Ana Quispe")
+    first = listing.provider
+    listing.provider = make_provider()
+    listing.save()
+    send_booking_notice("booking_confirmed", booking_id=booking.pk)
+    (mail,) = mailoutbox
+    assert mail.to == [first.email]
+
+
+def test_holds_without_returning_rows(listing, monkeypatch):
+    """A database without UPDATE … RETURNING (SQLite before 3.35) takes the same
+    conditional UPDATE and reads the row again."""
+    monkeypatch.setattr(
+        type(connection.features), "can_return_rows_from_bulk_insert", False
+    )
+    first = _hold(listing, {"adult": 4})
+    assert (first.slot.held, first.slot.capacity) == (4, 6)
+    second = _hold(listing, {"adult": 2})
+    assert second.slot.held == 6
+    with pytest.raises(BookingUnavailable):
+        _hold(listing, {"adult": 1})
+    slot = Slot.objects.get(listing=listing, date=DAY)
+    assert (slot.held, slot.booked) == (6, 0)

@@ -147,3 +147,27 @@ def test_a_requests_own_write_is_seen_in_the_same_request(local):
         assert local.get("a", load) == "v2"
     finally:
         request_finished.send(sender=None)
+
+
+def test_off_without_a_shared_cache(local, settings):
+    """LOCAL_CACHES off (the default without Redis): every read loads."""
+    settings.LOCAL_CACHES = False
+    load = Loads()
+    local.get("a", load)
+    local.get("a", load)
+    assert load.calls == 2
+
+
+@pytest.mark.django_db
+def test_a_write_in_one_process_reaches_another():
+    """Two processes' caches of the same name (as every gunicorn worker has): a
+    write through one changes the shared token, and the other reloads."""
+    here = VersionedLocalCache("test-processes")
+    there = VersionedLocalCache("test-processes")
+    load_here, load_there = Loads(), Loads()
+    here.get("a", load_here)
+    there.get("a", load_there)
+    load_there.value = "v2"
+    here.invalidate()
+    assert there.get("a", load_there) == "v2"
+    assert load_there.calls == 2

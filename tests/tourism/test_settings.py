@@ -21,6 +21,7 @@ print(json.dumps({
     "eager": app.conf.task_always_eager,
     "debug": settings.DEBUG,
     "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "local_caches": settings.LOCAL_CACHES,
 }))
 """
 
@@ -29,7 +30,9 @@ def _settings(**env: str) -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))
+        if not k.startswith(
+            ("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "LOCAL_CACHES")
+        )
     }
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
@@ -50,6 +53,7 @@ def test_embedded_default_needs_no_server():
     assert s["cache"].endswith("LocMemCache")
     assert s["eager"] is True
     assert s["debug"] is False and s["ssl_redirect"] is True
+    assert s["local_caches"] is False  # nothing shared between processes
 
 
 def test_database_url_switches_to_postgresql():
@@ -65,6 +69,7 @@ def test_redis_url_switches_broker_and_cache():
     assert s["broker"] == "redis://cache.internal:6379/0"
     assert s["cache"].endswith("RedisCache")
     assert s["eager"] is False
+    assert s["local_caches"] is True
 
 
 def test_debug_only_when_asked():
