@@ -79,19 +79,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
 
 
+def _redis() -> RedisCache | None:
+    """The default cache when it is Redis (``cache`` is a proxy, never one)."""
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None
+
+
 def _hit(key: str, window: int, now: float) -> tuple[int, int]:
     """Count one request in the current fixed window of ``window`` seconds; returns
     (this window's count, the previous window's). One round trip on Redis."""
     index = int(now // window)
     current, previous = f"{key}:{index}", f"{key}:{index - 1}"
-    backend = caches["default"]  # ``cache`` is a proxy, never a RedisCache
-    if isinstance(backend, RedisCache):
-        current_key = backend.make_and_validate_key(current)
-        client = backend._cache.get_client(current_key, write=True)
-        pipe = client.pipeline(transaction=False)
+    if (redis := _redis()) is not None:
+        current_key = redis.make_and_validate_key(current)
+        pipe = redis._cache.get_client(current_key, write=True).pipeline(
+            transaction=False
+        )
         pipe.incr(current_key)
         pipe.expire(current_key, 2 * window)
-        pipe.get(backend.make_and_validate_key(previous))
+        pipe.get(redis.make_and_validate_key(previous))
         count, _expiry, before = pipe.execute()
         return int(count), int(before or 0)
     cache.add(current, 0, 2 * window)
@@ -106,10 +112,9 @@ def _hit(key: str, window: int, now: float) -> tuple[int, int]:
 def _unhit(key: str, window: int, now: float) -> None:
     """Take back a refused request, so that refusals do not count against the key."""
     current = f"{key}:{int(now // window)}"
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):  # one round trip (Django's decr takes two)
-        current_key = backend.make_and_validate_key(current)
-        backend._cache.get_client(current_key, write=True).decr(current_key)
+    if (redis := _redis()) is not None:  # one round trip (Django's decr takes two)
+        current_key = redis.make_and_validate_key(current)
+        redis._cache.get_client(current_key, write=True).decr(current_key)
         return
     with contextlib.suppress(ValueError):  # the window has expired meanwhile
         cache.decr(current)

@@ -32,10 +32,10 @@ webhook_presence_cache: VersionedLocalCache[bool] = VersionedLocalCache(
 )
 
 
-def api_key_from_header(key: str) -> ApiKey | None:
-    """The active key ``key`` names, with its agency; None if unknown, malformed,
-    revoked, or its agency is inactive. The key is shared by the process's requests:
-    read-only."""
+def api_key_genuine(key: str) -> ApiKey | None:
+    """The key ``key`` names, with its agency, if ``key`` is genuine (revoked or not,
+    whatever its agency's state); None if unknown or malformed. Shared by the
+    process's requests: read-only."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
         return None
@@ -47,7 +47,14 @@ def api_key_from_header(key: str) -> ApiKey | None:
             return None  # not cached: only genuine keys are
         return found
 
-    api_key = api_key_cache.get(hashed, load)
+    return api_key_cache.get(hashed, load)
+
+
+def api_key_from_header(key: str) -> ApiKey | None:
+    """The active key ``key`` names, with its agency; None if unknown, malformed,
+    revoked, or its agency is inactive. Shared by the process's requests:
+    read-only."""
+    api_key = api_key_genuine(key)
     if api_key is None:
         return None
     if api_key.revoked_at is not None or not api_key.agency.is_active:

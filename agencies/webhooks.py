@@ -72,7 +72,6 @@ import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins, send_mail
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -81,7 +80,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, WebhookDelivery, WebhookEndpoint
 from octo.render import STATUSES
 from providers.models import Booking
-from tourism.net import check_url, guarded_client
+from tourism.net import clean_http_url, guarded_client
 
 log = logging.getLogger(__name__)
 
@@ -175,17 +174,9 @@ def webhook_url_clean(url: str) -> str:
     """The URL stripped, or ValidationError/URLNotAllowed naming ``url``: http(s) only,
     and a host that resolves to public addresses only (the same rules as calendar
     feeds; checked again whenever a delivery connects)."""
-    url = (url or "").strip()
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError as exc:
-        raise ValidationError(
-            {"url": _("Enter a valid http:// or https:// address.")}
-        ) from exc
-    if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
-        raise ValidationError({"url": _("The address is too long.")})
-    check_url(url)
-    return url
+    return clean_http_url(
+        url, max_length=WebhookEndpoint._meta.get_field("url").max_length
+    )
 
 
 def webhook_register(*, agency: Agency, url: str) -> NewWebhook:

@@ -22,10 +22,10 @@ from catalogue.apis import ErrorSerializer
 from catalogue.models import CURRENCY_EXPONENT, Currency, Place
 from itineraries import selectors, services
 from itineraries.models import TripBooking, TripPlan
-from itineraries.planning.money import money
+from itineraries.planning.money import money, sum_by_currency
 from itineraries.planning.world import HUBS, Pace
-from providers.models import InterestTag
-from providers.selectors import listing_list_bookable, slot_starts_at
+from providers.models import Booking, InterestTag
+from providers.selectors import listing_list_bookable
 from tourism.exceptions import ApplicationError, NotFoundError
 
 MAX_DAYS = 21
@@ -409,15 +409,8 @@ def _owner(request: Request) -> services.TripOwner:
     return services.TripOwner(agency=agency, user=user, token=str(token)[:200])
 
 
-def _step_index(plan: TripPlan) -> dict[str, dict[str, Any]]:
-    return {step["id"]: step for day in plan.days or [] for step in day["steps"]}
-
-
 def _money_by_currency(amounts: list[tuple[int, str]]) -> list[dict[str, str]]:
-    sums: dict[str, int] = {}
-    for minor, currency in amounts:
-        sums[currency] = sums.get(currency, 0) + minor
-    return [money(value, currency) for currency, value in sorted(sums.items())]
+    return [money(value, currency) for currency, value in sum_by_currency(amounts)]
 
 
 def trip_output(trip: TripBooking, *, manage_token: str = "") -> dict[str, Any]:
@@ -425,15 +418,11 @@ def trip_output(trip: TripBooking, *, manage_token: str = "") -> dict[str, Any]:
     and time with the offset, persons, price, status, refund), the parts paid
     locally, and totals per currency."""
     language = _language()
-    steps = _step_index(trip.plan)
     parts = []
-    for part in trip.parts.all():
+    for item in selectors.trip_parts_in_plan_order(trip):
+        part, step, starts = item.part, item.step, item.starts
         booking = part.booking
         listing, slot = booking.listing, booking.slot
-        step = steps.get(part.step_id) or {}
-        starts = slot_starts_at(
-            listing=listing, day=slot.date, start_time=slot.start_time
-        )
         parts.append(
             {
                 "step_id": part.step_id,
@@ -457,8 +446,6 @@ def trip_output(trip: TripBooking, *, manage_token: str = "") -> dict[str, Any]:
                 else None,
             }
         )
-    order = {step_id: index for index, step_id in enumerate(steps)}
-    parts.sort(key=lambda p: (order.get(p["step_id"], len(order)), p["step_id"]))
     _held, local = selectors.plan_trip_parts(trip.plan)
     pay_locally = [
         {
@@ -478,7 +465,7 @@ def trip_output(trip: TripBooking, *, manage_token: str = "") -> dict[str, Any]:
         for spec in local
     ]
     bookings = [part.booking for part in trip.parts.all()]
-    live = [b for b in bookings if b.status not in _GONE]
+    live = [b for b in bookings if b.status not in Booking.ENDED]
     output = {
         "id": str(trip.pk),
         "plan": str(trip.plan_id),
@@ -506,9 +493,6 @@ def trip_output(trip: TripBooking, *, manage_token: str = "") -> dict[str, Any]:
     if manage_token:
         output["manage_token"] = manage_token
     return output
-
-
-_GONE = ("cancelled", "expired", "declined")
 
 
 def _error(exc: ApplicationError, extra: dict[str, Any]) -> Response:

@@ -36,7 +36,7 @@ from itineraries.planning.world import (
     World,
 )
 from providers.models import Listing, ListingUnit, PriceSchedule, Slot
-from providers.selectors import listing_list_bookable, slot_keys
+from providers.selectors import listing_list_bookable, slot_keys, slot_starts_at
 
 EXTRA_DAYS = 6  # rides loaded beyond the trip, to say how many days to add
 ROAD_FACTOR = 1.35  # road distance over great-circle distance
@@ -640,6 +640,39 @@ def trip_booking_list() -> QuerySet[TripBooking]:
             ).order_by("booking__slot__date", "booking__slot__start_time", "pk"),
         )
     )
+
+
+@dataclass(frozen=True)
+class TripPartStep:
+    """A held part of a trip booking with its plan step (empty when the step is no
+    longer in the plan) and its local start."""
+
+    part: TripBookingPart
+    step: dict
+    starts: dt.datetime
+
+
+def trip_parts_in_plan_order(trip: TripBooking) -> list[TripPartStep]:
+    """The trip's held parts in the order of their steps in the plan (parts whose
+    step is gone last, by step id), as the API and the website show them."""
+    steps = {step["id"]: step for day in trip.plan.days or [] for step in day["steps"]}
+    order = {step_id: index for index, step_id in enumerate(steps)}
+    parts = sorted(
+        trip.parts.all(),
+        key=lambda part: (order.get(part.step_id, len(order)), part.step_id),
+    )
+    return [
+        TripPartStep(
+            part=part,
+            step=steps.get(part.step_id) or {},
+            starts=slot_starts_at(
+                listing=part.booking.listing,
+                day=part.booking.slot.date,
+                start_time=part.booking.slot.start_time,
+            ),
+        )
+        for part in parts
+    ]
 
 
 def trip_booking_get(*, trip_id) -> TripBooking | None:

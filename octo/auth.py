@@ -4,7 +4,6 @@ so the agency learns its key is fine but its access is suspended."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -12,18 +11,14 @@ from rest_framework import authentication, exceptions
 
 from agencies.auth import AgencyPrincipal, ApiKeyAuthentication
 from agencies.models import ApiKey
-from agencies.services import KEY_PREFIX, api_key_hash
+from agencies.selectors import api_key_genuine
 
 
 def _inactive_agency_key(key: str) -> bool:
     """Whether ``key`` is a genuine, unrevoked key whose agency is inactive."""
-    parts = key.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
-        return False
-    api_key = ApiKey.objects.select_related("agency").filter(prefix=parts[1]).first()
+    api_key = api_key_genuine(key)
     return (
         api_key is not None
-        and hmac.compare_digest(api_key.hashed, api_key_hash(key))
         and api_key.revoked_at is None
         and not api_key.agency.is_active
     )

@@ -53,12 +53,6 @@ def product_list(*, after_id: int | None = None) -> QuerySet[Listing]:
     return listings
 
 
-def listing_get(listing_id: int) -> Listing | None:
-    """Listing ``listing_id`` (bookable or not) with everything the OCTO objects
-    show, from the process's cache: read-only."""
-    return listing_get_cached(listing_id)
-
-
 def is_bookable(listing: Listing) -> bool:
     """What ``listing_list_bookable`` selects: active, of an approved provider."""
     return listing.is_active and listing.provider.status == Provider.Status.APPROVED
@@ -68,7 +62,7 @@ def product_get(product_id: str) -> Listing | None:
     """The bookable listing ``product_id`` names (its id as a string), else None."""
     if not product_id.isascii() or not product_id.isdigit() or len(product_id) > 18:
         return None
-    listing = listing_get(int(product_id))
+    listing = listing_get_cached(int(product_id))
     return listing if listing is not None and is_bookable(listing) else None
 
 
@@ -326,7 +320,7 @@ def booking_with_listing(booking: Booking, *, agency: Agency) -> Booking:
     if booking.agency_id != agency.pk:  # callers look bookings up by agency
         raise ValueError(f"booking {booking.pk} is not agency {agency.pk}'s")
     if not Booking.listing.is_cached(booking):
-        booking.listing = listing_get(booking.listing_id) or booking.listing
+        booking.listing = listing_get_cached(booking.listing_id) or booking.listing
     if not Booking.agency.is_cached(booking):
         booking.agency = agency
     return booking

@@ -461,6 +461,8 @@ class Booking(models.Model):
     # States whose persons occupy the slot (held or booked).
     HOLDING = (Status.ON_HOLD, Status.PENDING)
     BOOKED = (Status.CONFIRMED, Status.REDEEMED, Status.NO_SHOW)
+    # States that no longer take part in the trip (nothing to pay, nothing held).
+    ENDED = (Status.CANCELLED, Status.EXPIRED, Status.DECLINED)
 
     uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
     provider = models.ForeignKey(

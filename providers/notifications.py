@@ -66,49 +66,58 @@ def _member_emails(provider: Provider) -> list[str]:
     return emails or ([provider.email] if provider.email else [])
 
 
-def _to_members(template: str, booking_id: int) -> int:
-    context = _booking_context(booking_id)
-    if context is None:
-        return 0
-    recipients = _member_emails(context["provider"])  # type: ignore[arg-type]
+# Booking email name: (template, sent to the lead traveller rather than to the
+# provider's members).
+_BOOKING_EMAILS = {
+    "booking_confirmed": ("providers/emails/booking_confirmed", False),
+    "booking_needs_answer": ("providers/emails/booking_needs_answer", False),
+    "booking_cancelled": ("providers/emails/booking_cancelled", False),
+    "booking_accepted": ("providers/emails/booking_accepted", True),
+    "booking_declined": ("providers/emails/booking_declined", True),
+}
+
+
+def _send(notice: str, context: dict[str, object]) -> int:
+    template, to_lead = _BOOKING_EMAILS[notice]
+    booking: Booking = context["booking"]  # type: ignore[assignment]
+    if to_lead:
+        recipients = [booking.lead_email] if booking.lead_email else []
+    else:
+        recipients = _member_emails(context["provider"])  # type: ignore[arg-type]
     if not recipients:
         return 0
     subject, body = _bilingual(template, context)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
-def _to_lead(template: str, booking_id: int) -> int:
+def _notice(notice: str, booking_id: int) -> int:
     context = _booking_context(booking_id)
-    if context is None or not context["booking"].lead_email:  # type: ignore[union-attr]
-        return 0
-    subject, body = _bilingual(template, context)
-    lead = context["booking"].lead_email  # type: ignore[union-attr]
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [lead])
+    return _send(notice, context) if context is not None else 0
 
 
 def booking_confirmed(*, booking_id: int) -> int:
     """To the provider's members: a new confirmed booking."""
-    return _to_members("providers/emails/booking_confirmed", booking_id)
+    return _notice("booking_confirmed", booking_id)
 
 
 def booking_needs_answer(*, booking_id: int) -> int:
     """To the provider's members: an on-request booking waits for an answer."""
-    return _to_members("providers/emails/booking_needs_answer", booking_id)
+    return _notice("booking_needs_answer", booking_id)
 
 
 def booking_cancelled(*, booking_id: int) -> int:
     """To the provider's members: a booking was cancelled and its places released."""
-    return _to_members("providers/emails/booking_cancelled", booking_id)
+    return _notice("booking_cancelled", booking_id)
 
 
 def booking_accepted(*, booking_id: int) -> int:
     """To the lead traveller: the provider accepted the request."""
-    return _to_lead("providers/emails/booking_accepted", booking_id)
+    return _notice("booking_accepted", booking_id)
 
 
 def booking_declined(*, booking_id: int) -> int:
     """To the lead traveller: the provider declined the request."""
-    return _to_lead("providers/emails/booking_declined", booking_id)
+    return _notice("booking_declined", booking_id)
 
 
 # The booking emails, by name (the task that sends them off the request takes one).
@@ -132,15 +141,13 @@ SENT_MEMORY_SECONDS = 7 * 24 * 3600
 def send_booking_notice(notice: str, *, booking_id: int) -> int:
     """Send booking email ``notice`` for ``booking_id`` unless it was sent already;
     the number of emails sent."""
-    booking_uuid = (
-        Booking.objects.filter(pk=booking_id).values_list("uuid", flat=True).first()
-    )
-    if booking_uuid is None:
+    context = _booking_context(booking_id)
+    if context is None:
         return 0
-    key = f"booking-notice:{notice}:{booking_uuid}"
+    key = f"booking-notice:{notice}:{context['booking'].uuid}"  # type: ignore[attr-defined]
     if cache.get(key):
         return 0
-    sent = BOOKING_NOTICES[notice](booking_id=booking_id)
+    sent = _send(notice, context)
     cache.set(key, True, timeout=SENT_MEMORY_SECONDS)
     return sent
 

@@ -146,18 +146,6 @@ def slot_keys(listing: Listing, day: dt.date) -> list[dt.time | None]:
     return [None]
 
 
-_SLOT_COLUMNS = (
-    "date",
-    "start_time",
-    "capacity",
-    "held",
-    "booked",
-    "blocked",
-    "closed",
-    "pk",
-)
-
-
 def availability_range(
     *, listing: Listing, start: dt.date, end: dt.date
 ) -> list[SlotAvailability]:
@@ -165,12 +153,12 @@ def availability_range(
     and the listing's default capacity where the provider set nothing."""
     # Plain tuples, not model instances: a 30-day calendar reads up to 60 rows on
     # every availability request.
-    stored = {
-        (row[0], row[1]): row[2:]
-        for row in Slot.objects.filter(
-            listing=listing, date__gte=start, date__lte=end
-        ).values_list(*_SLOT_COLUMNS)
-    }
+    rows = Slot.objects.filter(
+        listing=listing, date__gte=start, date__lte=end
+    ).values_list(
+        "date", "start_time", "capacity", "held", "booked", "blocked", "closed", "pk"
+    )
+    stored = {(row[0], row[1]): row[2:] for row in rows}
     unset = (listing.default_capacity, 0, 0, 0, False, None)
     result: list[SlotAvailability] = []
     day = start

@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
 from tourism.exceptions import ApplicationError
@@ -105,6 +107,23 @@ def check_url(url: str) -> None:
     except ValueError as exc:
         raise URLNotAllowed(_("The port is not valid."), field="url") from exc
     vetted_addresses(parts.hostname, port)
+
+
+def clean_http_url(url: str, *, max_length: int | None = None) -> str:
+    """A URL a user gives us to call (calendar feed, webhook), stripped: a valid
+    http(s) address no longer than ``max_length`` (ValidationError naming ``url``)
+    to public hosts only (``check_url``)."""
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"url": _("Enter a valid http:// or https:// address.")}
+        ) from exc
+    if max_length is not None and len(url) > max_length:
+        raise ValidationError({"url": _("The address is too long.")})
+    check_url(url)
+    return url
 
 
 class _GuardedBackend(httpcore.SyncBackend):

@@ -12,15 +12,16 @@ from django.utils import formats, timezone, translation
 from catalogue.models import minor_to_decimal
 from catalogue.services import money_to_minor
 from itineraries.models import TripBooking
+from itineraries.planning.money import sum_by_currency
 from itineraries.selectors import (
     manage_token_hash,
     plan_trip_parts,
     trip_booking_list,
+    trip_parts_in_plan_order,
 )
 from providers.models import Booking
-from providers.selectors import slot_starts_at
 from providers.services.bookings import cancellation_refund
-from web.ics import GONE, localised
+from web.ics import localised
 
 CANCELLABLE = (Booking.Status.ON_HOLD, Booking.Status.PENDING, Booking.Status.CONFIRMED)
 
@@ -48,10 +49,7 @@ def _iso_text(value: str | None) -> str:
 
 
 def _totals(amounts: list[tuple[int, str]]) -> list[str]:
-    sums: dict[str, int] = {}
-    for minor, currency in amounts:
-        sums[currency] = sums.get(currency, 0) + minor
-    return [money_text(value, currency) for currency, value in sorted(sums.items())]
+    return [money_text(value, currency) for currency, value in sum_by_currency(amounts)]
 
 
 def part_refund(booking: Booking, now: dt.datetime | None = None) -> int | None:
@@ -78,16 +76,11 @@ def trip_rows(trip: TripBooking, *, now: dt.datetime | None = None) -> dict[str,
     totals per currency."""
     now = now or timezone.now()
     lang = language()
-    steps = {s["id"]: s for day in trip.plan.days or [] for s in day["steps"]}
-    order = {step_id: index for index, step_id in enumerate(steps)}
     parts = []
-    for part in trip.parts.all():
+    for item in trip_parts_in_plan_order(trip):
+        part, step, starts = item.part, item.step, item.starts
         booking = part.booking
-        listing, slot = booking.listing, booking.slot
-        step = steps.get(part.step_id) or {}
-        starts = slot_starts_at(
-            listing=listing, day=slot.date, start_time=slot.start_time
-        )
+        listing = booking.listing
         refund_now = part_refund(booking, now)
         parts.append(
             {
@@ -124,7 +117,6 @@ def trip_rows(trip: TripBooking, *, now: dt.datetime | None = None) -> dict[str,
                 "booking": booking,
             }
         )
-    parts.sort(key=lambda p: (order.get(p["step_id"], len(order)), p["step_id"]))
     _held, local = plan_trip_parts(trip.plan)
     pay_locally = []
     local_amounts = []
@@ -142,7 +134,7 @@ def trip_rows(trip: TripBooking, *, now: dt.datetime | None = None) -> dict[str,
                 "transport": spec.kind == "transport",
             }
         )
-    live = [p["booking"] for p in parts if p["booking"].status not in GONE]
+    live = [p["booking"] for p in parts if p["booking"].status not in Booking.ENDED]
     bookings = [p["booking"] for p in parts]
     return {
         "parts": parts,

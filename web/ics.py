@@ -23,7 +23,6 @@ from providers.models import Booking
 
 PRODID = "-//Titicaca route//Trip booking//EN"
 UID_DOMAIN = "trips.titicaca-route"
-GONE = (Booking.Status.CANCELLED, Booking.Status.EXPIRED, Booking.Status.DECLINED)
 
 
 def localised(value: Any, language: str) -> str:
@@ -73,7 +72,7 @@ def _booking_status(booking: Booking | None, trip: TripBooking) -> str:
             if trip.status == TripBooking.Status.CONFIRMED
             else ("TENTATIVE")
         )
-    if booking.status in GONE:
+    if booking.status in Booking.ENDED:
         return "CANCELLED"
     if booking.status in Booking.HOLDING:
         return "TENTATIVE"

@@ -51,7 +51,7 @@ from web.booking_selectors import (
     trip_by_manage_token,
     trip_rows,
 )
-from web.ics import GONE, localised, trip_calendar
+from web.ics import localised, trip_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -412,7 +412,7 @@ def trip_part_cancel(request: HttpRequest, token: str, part_id: int) -> HttpResp
             "refund": money_text(booking.refund_minor or 0, booking.currency),
         },
     )
-    left = trip.parts.exclude(booking__status__in=GONE).exists()
+    left = trip.parts.exclude(booking__status__in=Booking.ENDED).exists()
     if not left:
         services.trip_cancel(trip=trip)  # nothing left: the trip is cancelled
     return redirect(_manage_url(token))

@@ -16,3 +16,11 @@ def money(amount_minor: int, currency: str) -> dict[str, str]:
 def money_text(amount_minor: int, currency: str) -> str:
     value = minor_to_decimal(amount_minor, currency)
     return f"{value:,.2f} {currency}"
+
+
+def sum_by_currency(amounts: list[tuple[int, str]]) -> list[tuple[str, int]]:
+    """``(minor units, currency)`` amounts summed per currency, by currency code."""
+    sums: dict[str, int] = {}
+    for minor, currency in amounts:
+        sums[currency] = sums.get(currency, 0) + minor
+    return sorted(sums.items())

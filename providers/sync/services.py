@@ -36,7 +36,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins, send_mail
-from django.core.validators import URLValidator
 from django.db import connection, models, transaction
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Least
@@ -55,7 +54,7 @@ from providers.models import (
 )
 from providers.selectors import slot_keys
 from providers.sync.ical import CalendarParseError, ParsedFeed, content_hash, parse_feed
-from tourism.net import FetchError, check_url, fetch, guarded_client
+from tourism.net import FetchError, clean_http_url, fetch, guarded_client
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +105,7 @@ def calendar_feed_create(
     url = (url or "").strip()
     if url.lower().startswith("webcal://"):  # how calendar apps often share https
         url = "https://" + url[len("webcal://") :]
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError as exc:
-        raise ValidationError(
-            {"url": _("Enter a valid http:// or https:// address.")}
-        ) from exc
-    check_url(url)
+    url = clean_http_url(url)
     if blocks_units is not None and blocks_units < 1:
         raise ValidationError(
             {"blocks_units": _("Block at least one person, or leave it empty.")}
