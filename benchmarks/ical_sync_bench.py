@@ -42,10 +42,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from benchdb import admin_sql, with_database  # noqa: E402
 
 TASK_DONE = re.compile(
     r"Task providers\.tasks\.calendar_feed_sync_task\[[^\]]+\] succeeded in "
@@ -185,17 +186,6 @@ class FeedServer:
 
 
 # --- Database and workers -------------------------------------------------------------
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -380,10 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     load = os.getloadavg()[0]
     db_name = f"ical_bench_{uuid.uuid4().hex[:8]}"
-    _admin(base_db, f'CREATE DATABASE "{db_name}"')
+    admin_sql(base_db, f'CREATE DATABASE "{db_name}"')
     env = {
         **os.environ,
-        "DATABASE_URL": _with_database(base_db, db_name),
+        "DATABASE_URL": with_database(base_db, db_name),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",  # the local feed server only
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
@@ -431,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_workers(workers)
         if not args.keep_db:
-            _admin(base_db, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+            admin_sql(base_db, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(f"iCal sync benchmark: {args.feeds} feeds, {args.workers} Celery workers")

@@ -61,16 +61,15 @@ import sys
 import time
 import traceback
 import tracemalloc
-import uuid
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import benchdb  # noqa: E402
 import synthetic_catalogue  # noqa: E402
 
 SQLITE_FILE = Path("/tmp/route_scale.sqlite3")
@@ -552,49 +551,11 @@ def print_summary(rows: list[dict], figures: dict[str, Any]) -> None:
 # --- Database -------------------------------------------------------------------------
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def fresh_database(keep: bool) -> tuple[str, Any]:
     """Point DATABASE_URL at a fresh database; returns its label and a cleanup."""
-    base = os.environ.get("DATABASE_URL", "")
-    if base.startswith(("postgres://", "postgresql://")):
-        name = f"route_scale_{uuid.uuid4().hex[:8]}"
-        _admin(base, f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = _with_database(base, name)
-
-        def drop() -> None:
-            from django.db import connections
-
-            connections.close_all()
-            if not keep:
-                _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        return f"PostgreSQL, fresh database {name}", drop
-    if base:
-        return f"{base} (as given; synthetic catalogue replaced)", lambda: None
-    files = [SQLITE_FILE.with_name(SQLITE_FILE.name + s) for s in ("", "-wal", "-shm")]
-    for path in files:
-        path.unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_FILE}"
-
-    def remove() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        if not keep:
-            for path in files:
-                path.unlink(missing_ok=True)
-
-    return f"SQLite, fresh file {SQLITE_FILE}", remove
+    return benchdb.fresh_database(
+        "route_scale", SQLITE_FILE, keep=keep, other_url_as_given=True
+    )
 
 
 # --- The benchmark --------------------------------------------------------------------
