@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -320,27 +318,6 @@ def _crossing_for(a: str, b: str, crossings: list[Crossing]) -> Crossing | None:
     return None
 
 
-BUDGET_RE = re.compile(r"costs ([\d,]+\.\d{2}) ([A-Z]{3})")
-
-
-# The planner's cheapest cost is a lower bound of what a plan costs: the budget fix
-# offers a margin above it (rounded up to whole units).
-BUDGET_MARGIN = Decimal("1.10")
-
-
-def cheapest_from_explanation(plan: TripPlan) -> dict[str, str] | None:
-    """The budget to offer when an infeasible plan's (English) explanation names the
-    cheapest feasible cost: that cost plus a margin, as ``{"amount", "currency"}``;
-    None when it names none."""
-    for sentence in (plan.explanation or {}).get("en", []):
-        match = BUDGET_RE.search(sentence)
-        if match:
-            cheapest = Decimal(match.group(1).replace(",", ""))
-            amount = math.ceil(cheapest * BUDGET_MARGIN)
-            return {"amount": f"{amount}.00", "currency": match[2]}
-    return None
-
-
 def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
     """Everything the itinerary page shows for ``plan``."""
     lang = language()
@@ -560,42 +537,21 @@ def altitude_chart(nights: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def plan_fixes(plan: TripPlan) -> list[dict[str, str]]:
-    """The adjusted requests offered when no plan fits: each a ``fix`` code and a
-    label (the view recomputes the request from the code)."""
-    from itineraries.apis import MAX_DAYS
-
-    request = plan.request or {}
-    fixes = []
-    if int(request.get("days", 0)) < MAX_DAYS:
-        fixes.append({"code": "add_day", "label": _("Add a day")})
-    start = request.get("start_date")
-    earliest = timezone.localdate()
-    if start and dt.date.fromisoformat(start) - dt.timedelta(days=1) >= earliest:
-        fixes.append({"code": "earlier", "label": _("Start a day earlier")})
-    cheapest = cheapest_from_explanation(plan)
-    if cheapest and request.get("budget"):
-        fixes.append(
-            {
-                "code": "budget",
-                "label": _("Raise the budget to %(amount)s %(currency)s") % cheapest,
-            }
-        )
-    return fixes
+    """The one-click fixes offered when no plan fits: the planner's own, each
+    solved before it was offered (``code`` and a label in the page's language)."""
+    lang = language()
+    return [
+        {"code": fix["code"], "label": localise(fix["label"], lang)}
+        for fix in plan.fixes or []
+    ]
 
 
 def fixed_request(plan: TripPlan, code: str) -> dict[str, Any] | None:
-    """The request of ``plan`` adjusted by fix ``code``; None for an unknown code."""
-    data = dict(plan.request or {})
-    if code == "add_day":
-        data["days"] = int(data["days"]) + 1
-    elif code == "earlier":
-        start = dt.date.fromisoformat(data["start_date"]) - dt.timedelta(days=1)
-        data["start_date"] = start.isoformat()
-    elif code == "budget":
-        cheapest = cheapest_from_explanation(plan)
-        if cheapest is None or not data.get("budget"):
-            return None
-        data["budget"] = cheapest
-    else:
-        return None
-    return data
+    """The request of ``plan`` changed by its fix ``code``; None for a code the
+    plan does not offer."""
+    for fix in plan.fixes or []:
+        if fix["code"] == code:
+            data = dict(plan.request or {})
+            data.update(fix["changes"])
+            return data
+    return None

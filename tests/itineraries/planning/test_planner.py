@@ -285,7 +285,10 @@ def test_must_include_that_cannot_fit_is_explained():
     builder.activity(9, "copacabana", "15:00", 60, days=[START + dt.timedelta(days=8)])
     result = plan(builder.build(), request(include=(9,)))
     assert result.status == "infeasible"
-    assert "cannot be fitted" in english(result.explanation)
+    # The exact cause, named before any search.
+    text = english(result.explanation)
+    assert "'Activity 9' in Copacabana is not offered between 2027-03-01" in text
+    assert "and 2027-03-02" in text
 
 
 def test_pace_caps_active_time():
@@ -340,7 +343,7 @@ def test_every_solved_plan_passes_both_validators():
     skeleton = next(iter(search.skeletons(lambda days, cost: True)))
     outcome = planner._solve_days(skeleton, 1.0, [])
     assert outcome is not None
-    _, _, _, problem, solution = outcome
+    _, _, problem, solution = outcome
     assert validate_engine(problem, solution) == []
     result = planner.run()
     assert validate_plan(world, req, result.days, result.totals, currency="PEN") == []
