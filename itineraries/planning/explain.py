@@ -370,7 +370,8 @@ def _solves(planner: Planner, request) -> tuple[bool, object]:
 
 def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
     """One-click changes of the request that give a plan: each was solved here
-    before it is offered. ``changes`` is what to change in the stored request."""
+    before it is offered. ``changes`` is what to change in the stored request; a
+    change that still breaks the budget is offered with the budget it needs."""
     request = planner.request
     world = planner.world
     fixes: list[dict] = []
@@ -378,8 +379,35 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         (world.date_of(r.origin, r.depart) for r in world.rides), default=None
     )
 
+    def budget_for(candidate) -> int | None:
+        """The budget (with a margin) the plan of ``candidate`` needs."""
+        assert request.budget is not None
+        ok, found = _solves(planner, replace(candidate, budget=None))
+        if not ok:
+            return None
+        currency = request.budget.currency
+        amount = _minor_of(found.totals, currency, world)  # type: ignore[union-attr]
+        raised = math.ceil(amount * BUDGET_MARGIN / 100.0) * 100
+        return raised if raised > request.budget.amount_minor else None
+
     def offer(code: str, label: Msg, changes: dict, candidate) -> bool:
         ok, _ = _solves(planner, candidate)
+        if not ok and request.budget is not None and "budget" not in changes:
+            raised = budget_for(candidate)
+            if raised is not None:
+                candidate = replace(
+                    candidate, budget=Budget(raised, request.budget.currency)
+                )
+                ok, _ = _solves(planner, candidate)
+                if ok:
+                    changes = {**changes, "budget": _money_json(raised, candidate)}
+                    label = Msg(
+                        gettext_noop("%(fix)s, and raise the budget to %(amount)s"),
+                        {
+                            "fix": label,
+                            "amount": money_text(raised, request.budget.currency),
+                        },
+                    )
         if ok:
             fixes.append({"code": code, "label": label.both(), "changes": changes})
         return ok
@@ -412,29 +440,18 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         )
     # A larger budget: the cost of the plan found without a budget, plus a margin.
     if request.budget is not None:
-        free = replace(request, budget=None)
-        ok, found = _solves(planner, free)
-        if ok:
-            currency = request.budget.currency
-            total = found.totals  # type: ignore[union-attr]
-            amount = _minor_of(total, currency, world)
-            raised = math.ceil(amount * BUDGET_MARGIN / 100.0) * 100
-            if raised > request.budget.amount_minor:
-                candidate = replace(request, budget=Budget(raised, currency))
-                offer(
-                    "budget",
-                    Msg(
-                        gettext_noop("Raise the budget to %(amount)s"),
-                        {"amount": money_text(raised, currency)},
-                    ),
-                    {
-                        "budget": {
-                            "amount": f"{raised // 100}.{raised % 100:02d}",
-                            "currency": currency,
-                        }
-                    },
-                    candidate,
-                )
+        raised = budget_for(request)
+        if raised is not None:
+            candidate = replace(request, budget=Budget(raised, request.budget.currency))
+            offer(
+                "budget",
+                Msg(
+                    gettext_noop("Raise the budget to %(amount)s"),
+                    {"amount": money_text(raised, request.budget.currency)},
+                ),
+                {"budget": _money_json(raised, candidate)},
+                candidate,
+            )
     # The other border crossing.
     if planner.via == "copacabana" and _crosses(planner):
         candidate = replace(request, via="desaguadero")
@@ -454,6 +471,12 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
             candidate,
         )
     return fixes
+
+
+def _money_json(amount: int, candidate) -> dict[str, str]:
+    from itineraries.planning.money import money
+
+    return money(amount, candidate.budget.currency)
 
 
 def _crosses(planner: Planner) -> bool:

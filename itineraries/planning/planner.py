@@ -22,7 +22,9 @@ crosses at Desaguadero and says why.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import itertools
 import math
 import time
 from collections import defaultdict
@@ -70,6 +72,8 @@ MAX_LOOKED = 60  # distinct skeletons whose bound is computed
 BEAM_WIDTH = 48  # partial skeletons kept per day by the beam search
 INCLUDE_BONUS = 5000  # ranking points of a day that reaches a must-see
 EMPTY_TRIP_POINTS = 300  # a day trip with nothing done there
+LONG_WALK_MIN = 60  # a walk (or transfer) inside a cluster this long is "the" walk
+MAX_WALK_REPAIRS = 3
 LOOK_SHARE = 0.35  # share of the time limit for enumerating skeletons
 # Engine effort per skeleton, in seconds of the engine's deterministic work budget
 # (iterations, not the wall clock, so a plan does not depend on the machine's load;
@@ -420,12 +424,12 @@ class Planner:
         if found is None:
             price, currency = self.hop_price(hop)
             usd = self._usd_per_person(price, currency)
-            found = (
-                objective.ride_penalty(
-                    minutes=hop.minutes, usd_cents_per_person=usd, overnight=overnight
-                ),
-                self._to_plan(price, currency),
+            penalty = objective.ride_penalty(
+                minutes=hop.minutes, usd_cents_per_person=usd, overnight=overnight
             )
+            if overnight and self.request.pace == Pace.RELAXED:
+                penalty += 2 * objective.NIGHT_RIDE_POINTS  # no night bus if avoidable
+            found = (penalty, self._to_plan(price, currency))
             self._hop_values[key] = found
         return found
 
@@ -500,7 +504,14 @@ class Planner:
             links_from=self.links_from,
             via=via or self.via,
             island_nights=self.island_nights(),
+            local_minutes=self.local_minutes,
         )
+
+    def local_minutes(self, a: str, b: str) -> int:
+        if a == b:
+            return 0
+        connection = self.connection(a, b)
+        return connection.minutes if connection is not None else FORBIDDEN
 
     def _beam_bonus(self, day: DayPlan) -> int:
         """Steers the beam to days that reach must-sees and keep the rides to keep."""
@@ -589,9 +600,11 @@ class Planner:
                 max_skeletons=self.max_skeletons,
                 via=self.via,
             )
-            result = planner.run(with_fixes=with_fixes and attempt is free)
+            result = planner._run(time.perf_counter())
             if result.status == "solved":
                 break
+            if attempt is free and with_fixes and result.status == "infeasible":
+                result.fixes = planner._fixes(result, started)
         assert result is not None
         if result.status == "solved":
             lost = self._lost_pins(result)
@@ -645,17 +658,17 @@ class Planner:
         if blocked:
             return self._infeasible(blocked, started)
         result = self._run_once(started, self.via)
+        remaining = self.time_limit_s - (time.perf_counter() - started)
         if (
-            result.status != "solved"
+            result.status == "infeasible"  # proven: not after running out of time
             and self.via == "copacabana"
             and crosses_border(self.world, request)
+            and remaining > 0.2
         ):
             other = Planner(
                 self.world,
                 request,
-                time_limit_s=max(
-                    1.0, self.time_limit_s - (time.perf_counter() - started)
-                ),
+                time_limit_s=remaining,
                 skeleton_seconds=self.skeleton_seconds,
                 max_skeletons=self.max_skeletons,
                 via="desaguadero",
@@ -983,6 +996,25 @@ class Planner:
             num_workers=1,
         )
         solution = solve(problem, params)
+        for _round in range(MAX_WALK_REPAIRS):
+            if not solution.has_plan:
+                break
+            extra = self._extra_long_walks(problem, meta, solution)
+            if not extra:
+                break
+            # Walking back and forth on an island: forbid the extra long walks
+            # and solve again (at most one long walk a day) — unless nothing is
+            # left without them.
+            travel = [list(row) for row in problem.travel]
+            for i, j in extra:
+                travel[i][j] = FORBIDDEN
+            repaired = dataclasses.replace(
+                problem, travel=tuple(tuple(row) for row in travel)
+            )
+            again = solve(repaired, params)
+            if not again.has_plan:
+                break
+            problem, solution = repaired, again
         if not solution.has_plan:
             if solution.status == SolveStatus.NO_SOLUTION_IN_TIME:
                 return "unproven"
@@ -995,6 +1027,30 @@ class Planner:
             objective.NEW_PLACE_VISIT_POINTS + EMPTY_TRIP_POINTS
         )
         return total, (stays, meta), problem, solution
+
+    def _extra_long_walks(self, problem, meta, solution) -> list[tuple[int, int]]:
+        """Arcs of long walks (or long transfers) inside a cluster beyond the first
+        of a day: an experience that walks across counts as that day's walk."""
+        extra: list[tuple[int, int]] = []
+        for tour_plan, tour in zip(solution.tours, problem.tours, strict=True):
+            sequence = [tour.start, *(v.node for v in tour_plan.visits), tour.end]
+            walking_items = sum(
+                1
+                for node in sequence
+                if meta[node][0] == "offer"
+                and meta[node][1].end_place
+                and meta[node][1].end_place != meta[node][1].place
+            )
+            long_arcs = [
+                (a, b)
+                for a, b in itertools.pairwise(sequence)
+                if meta[b][0] != "hop"  # the way to a bus or a boat is needed
+                and LONG_WALK_MIN <= problem.travel[a][b] < FORBIDDEN
+            ]
+            # One long walk a day: an experience that walks across is that walk.
+            keep = 0 if walking_items else 1
+            extra.extend(long_arcs[keep:])
+        return extra
 
     def _empty_trips(self, skeleton: Skeleton, meta, solution) -> int:
         """Day trips the engine left empty (nothing done there): they lose their
@@ -1160,7 +1216,7 @@ class Planner:
             Tour(
                 start=terminal[day.morning],
                 end=terminal[day.evening],
-                earliest_departure=day.start,
+                earliest_departure=self._day_departure(day),
                 latest_arrival=day.end,
                 max_active_min=day.active_cap,
             )
@@ -1180,6 +1236,15 @@ class Planner:
             nodes=tuple(nodes), tours=tours, travel=travel, budget_minor=budget_left
         )
         return problem, meta
+
+    def _day_departure(self, day: DayPlan) -> int:
+        """When the day may leave its morning place: at the pace's first hour,
+        unless a ride or transfer of the day must leave earlier."""
+        first, _, _ = Pace.LIMITS[self.request.pace]
+        pace_first = self.world.minute(day.morning, day.date, first)
+        if any(hop.latest < pace_first + BOARDING_MIN for hop in day.hops):
+            return day.start
+        return max(day.start, pace_first)
 
     def _arc(self, a: str, b: str, kind: str, ref: object) -> int:
         """Minutes from leaving ``a`` to being ready at ``b``: only inside a cluster

@@ -386,6 +386,7 @@ class SkeletonSearch:
         links_from: Mapping[str, tuple[Link, ...]],
         via: str,
         island_nights: Mapping[str, int] | None = None,
+        local_minutes: Callable[[str, str], int] | None = None,
     ) -> None:
         self.world = world
         self.request = request
@@ -398,6 +399,11 @@ class SkeletonSearch:
         self.links_from = links_from
         self.via = via
         self.island_nights = island_nights or {}
+        # Minutes between two places of one cluster (a walk, a short ride).
+        self.local_minutes = local_minutes or (lambda a, b: 0)
+        self.cluster_places: dict[str, list[str]] = defaultdict(list)
+        for place, cluster in world.clusters.items():
+            self.cluster_places[cluster].append(place)
         self.diagnosis = Diagnosis()
         self.exhausted = False  # set by skeletons(): every skeleton was yielded
         self.generated = 0
@@ -521,12 +527,13 @@ class SkeletonSearch:
             usable = []
             for chain in chains:
                 first = chain[0]
+                ready = state.start + self.local_minutes(place_here, first.origin)
                 if first.fixed:
-                    if first.earliest < state.start + BOARDING_MIN:
+                    if first.earliest < ready + BOARDING_MIN:
                         continue
                     usable.append(chain)
                     continue
-                earliest = max(first.earliest, state.start)
+                earliest = max(first.earliest, ready)
                 if earliest > first.latest:
                     continue
                 usable.append(
@@ -551,6 +558,9 @@ class SkeletonSearch:
             ]
             if self.request.pace == Pace.RELAXED:
                 same_day = self._not_early(same_day, state.day)
+                overnight = self._not_early(overnight, state.day)
+                if same_day:
+                    overnight = []  # relaxed travellers sleep in a bed
             chosen = _representatives(same_day) + _representatives(overnight)
             if chosen:
                 result[place] = chosen
@@ -559,14 +569,28 @@ class SkeletonSearch:
 
     def _not_early(self, moves: list[Move], day: int) -> list[Move]:
         """Relaxed travellers do not board before the pace's first hour (08:00)
-        when a later departure exists."""
+        when the same line has a later departure that day (nor take a transfer that
+        must leave that early to catch it)."""
 
         def early(move: Move) -> bool:
-            first, _ = self.pace(day, move.origin)
-            return move.hops[0].latest < first
+            for hop in move.hops:
+                if hop.ride is None:
+                    continue
+                ride_date = self.world.date_of(hop.origin, hop.ride.depart)
+                first = self.world.minute(hop.origin, ride_date, self.day_first)
+                if hop.ride.depart >= first:
+                    continue
+                later = any(
+                    r.leg == hop.ride.leg
+                    and r.depart >= first
+                    and self.world.date_of(r.destination, r.arrive) == ride_date
+                    for r in self.rides_from.get((hop.origin, ride_date), ())
+                )
+                if later:
+                    return True
+            return False
 
-        later = [m for m in moves if not early(m)]
-        return later or moves
+        return [m for m in moves if not early(m)]
 
     def _chains(self, origin: str, day_index: int) -> dict[str, list[tuple[Hop, ...]]]:
         """Every chain of up to MAX_HOPS_PER_MOVE hops leaving ``origin`` on the day
@@ -616,7 +640,14 @@ class SkeletonSearch:
                 if not chain:
                     self._extend_after_link(hop, day_index, found, seen)
 
-        extend(origin, self.day_start(day_index, origin), ())
+        # The first hop may leave from another place of the same cluster (the boat
+        # from the island's other landing, reached on foot).
+        start = self.day_start(day_index, origin)
+        cluster = self.world.cluster(origin)
+        for place in sorted(self.cluster_places.get(cluster, (origin,))):
+            if place != origin and place in self.hub_of:
+                continue  # another town to sleep in: a move of its own
+            extend(place, start + self.local_minutes(origin, place), ())
         return dict(found)
 
     def _extend_after_link(self, hop: Hop, day_index: int, found, seen) -> None:

@@ -115,8 +115,11 @@ class WorldBuilder:
                 + dt.timedelta(minutes=arrive)
             ).astimezone(LIMA)
             leave_local = local + dt.timedelta(minutes=60)
-            close_clock = dt.time.fromisoformat(self.kasani_closes)
-            passable = dt.time(7) <= local.time() and leave_local.time() <= close_clock
+            # Kasani's closing is the builder's to change; the CEBAF keeps 08–20.
+            closes = self.kasani_closes if crossing == "kasani" else "20:00"
+            opens = dt.time(7) if crossing == "kasani" else dt.time(8)
+            close_clock = dt.time.fromisoformat(closes)
+            passable = opens <= local.time() and leave_local.time() <= close_clock
             passage = Passage(
                 crossing=crossing,
                 name=Text(crossing.capitalize(), crossing.capitalize()),
@@ -379,12 +382,24 @@ def route_world(**changes) -> WorldBuilder:
     daily("copacabana", "la-paz", "18:00", 210, days=days, price=7000)
     daily("la-paz", "copacabana", "07:00", 210, days=days, price=7000)
     daily(
-        "puno", "la-paz", "07:30", 360, kasani_after=135, crossing="cebaf",
-        days=days, price=5000,
+        "puno",
+        "la-paz",
+        "07:30",
+        360,
+        kasani_after=135,
+        crossing="cebaf",
+        days=days,
+        price=5000,
     )
     daily(
-        "la-paz", "puno", "08:00", 360, kasani_after=200, crossing="cebaf",
-        days=days, price=5000,
+        "la-paz",
+        "puno",
+        "08:00",
+        360,
+        kasani_after=200,
+        crossing="cebaf",
+        days=days,
+        price=5000,
     )
     daily("puno", "taquile", "07:30", 180, days=days, price=6000, mode="boat")
     daily("taquile", "puno", "14:30", 180, days=days, price=0, mode="boat")
@@ -396,66 +411,154 @@ def route_world(**changes) -> WorldBuilder:
     daily("amantani", "taquile", "08:00", 60, days=days, price=0, mode="boat")
     for clock in ("08:30", "13:30"):
         daily(
-            "copacabana", "isla-del-sol-yumani", clock, 90, days=days, price=6000,
-            currency="BOB", mode="boat",
+            "copacabana",
+            "isla-del-sol-yumani",
+            clock,
+            90,
+            days=days,
+            price=6000,
+            currency="BOB",
+            mode="boat",
         )
     for clock in ("10:30", "15:30"):
         daily(
-            "isla-del-sol-yumani", "copacabana", clock, 90, days=days, price=0,
-            currency="BOB", mode="boat",
+            "isla-del-sol-yumani",
+            "copacabana",
+            clock,
+            90,
+            days=days,
+            price=0,
+            currency="BOB",
+            mode="boat",
         )
     daily(
-        "copacabana", "isla-del-sol-challapampa", "08:30", 150, days=days,
-        price=7000, currency="BOB", mode="boat",
+        "copacabana",
+        "isla-del-sol-challapampa",
+        "08:30",
+        150,
+        days=days,
+        price=7000,
+        currency="BOB",
+        mode="boat",
     )
     daily(
-        "isla-del-sol-challapampa", "copacabana", "13:45", 150, days=days,
-        price=0, currency="BOB", mode="boat",
+        "isla-del-sol-challapampa",
+        "copacabana",
+        "13:45",
+        150,
+        days=days,
+        price=0,
+        currency="BOB",
+        mode="boat",
     )
     builder.link("cusco", "pisac", 45, price=1000)
     builder.link("puno", "sillustani", 40, mode="taxi", price=9000)
     builder.link("puno", "llachon", 120, mode="colectivo", price=2000)
-    builder.link("la-paz", "tiwanaku", 90, mode="minibus", price=4000,
-                 opens="06:00", closes="16:00")
+    builder.link(
+        "la-paz",
+        "tiwanaku",
+        90,
+        mode="minibus",
+        price=4000,
+        opens="06:00",
+        closes="16:00",
+    )
     builder.link(
         "isla-del-sol-yumani", "isla-del-sol-challapampa", 180, mode="walk", price=0
     )
     for listing_id, place in enumerate(
-        ("cusco", "puno", "copacabana", "la-paz", "amantani", "taquile",
-         "isla-del-sol-yumani", "llachon"),
+        (
+            "cusco",
+            "puno",
+            "copacabana",
+            "la-paz",
+            "amantani",
+            "taquile",
+            "isla-del-sol-yumani",
+            "llachon",
+        ),
         start=100,
     ):
         builder.stay(listing_id, place, days=days, community_run=place not in HUBS)
     builder.activity(
-        1, "llachon", "08:30", 180, tags=("lake", "nature"), min_party=2,
-        party_ok=True, days=_days(days),
+        1,
+        "llachon",
+        "08:30",
+        180,
+        tags=("lake", "nature"),
+        min_party=2,
+        party_ok=True,
+        days=_days(days),
     )
     builder.activity(
-        2, "isla-del-sol-yumani", "09:00", 240, tags=("hiking", "archaeology"),
-        end_place="isla-del-sol-challapampa", days=_days(days), community_run=True,
-    )
-    builder.activity(
-        3, "taquile", "10:30", 150, tags=("textiles", "culture"), days=_days(days),
+        2,
+        "isla-del-sol-yumani",
+        "09:00",
+        240,
+        tags=("hiking", "archaeology"),
+        end_place="isla-del-sol-challapampa",
+        days=_days(days),
         community_run=True,
     )
     builder.activity(
-        4, "pisac", "09:00", 300, tags=("farming", "food"), days=_days(days),
+        3,
+        "taquile",
+        "10:30",
+        150,
+        tags=("textiles", "culture"),
+        days=_days(days),
+        community_run=True,
+    )
+    builder.activity(
+        4,
+        "pisac",
+        "09:00",
+        300,
+        tags=("farming", "food"),
+        days=_days(days),
         community_run=True,
     )
     builder.sight("cus-qorikancha", "cusco", minutes=60, fee=1500)
     builder.sight("sv-pisac-ruins", "pisac", opens="07:00", closes="18:00", minutes=150)
     builder.sight("pu-sillustani", "sillustani", minutes=90, fee=1500)
-    builder.sight("pu-uros", "uros", opens="06:00", closes="16:30", minutes=60, fee=1500,
-                  tags=("culture", "lake"))
-    builder.sight("co-basilica", "copacabana", opens="07:00", closes="19:00",
-                  minutes=45, tags=("culture",))
-    builder.sight("is-pilkokaina", "isla-del-sol-yumani", opens="07:00",
-                  closes="18:00", minutes=60, fee=1000)
+    builder.sight(
+        "pu-uros",
+        "uros",
+        opens="06:00",
+        closes="16:30",
+        minutes=60,
+        fee=1500,
+        tags=("culture", "lake"),
+    )
+    builder.sight(
+        "co-basilica",
+        "copacabana",
+        opens="07:00",
+        closes="19:00",
+        minutes=45,
+        tags=("culture",),
+    )
+    builder.sight(
+        "is-pilkokaina",
+        "isla-del-sol-yumani",
+        opens="07:00",
+        closes="18:00",
+        minutes=60,
+        fee=1000,
+    )
     builder.sight("is-chincana", "isla-del-sol-challapampa", minutes=90, fee=1000)
-    builder.sight("tiwanaku", "tiwanaku", opens="09:00", closes="16:00", minutes=150,
-                  fee=10000)
-    builder.sight("lp-teleferico", "la-paz", opens="06:00", closes="22:00",
-                  minutes=90, fee=600, tags=("viewpoints", "culture"))
+    builder.sight(
+        "tiwanaku", "tiwanaku", opens="09:00", closes="16:00", minutes=150, fee=10000
+    )
+    builder.sight(
+        "lp-teleferico",
+        "la-paz",
+        opens="06:00",
+        closes="22:00",
+        minutes=90,
+        fee=600,
+        tags=("viewpoints", "culture"),
+    )
     return builder
 
 

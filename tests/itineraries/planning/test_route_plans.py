@@ -1,0 +1,325 @@
+"""Plans on a small copy of the real route, read as a traveller reads them: a
+continuous path from the origin to the destination, day trips that come back, the
+Copacabana route, sights, no ping-pong, and the right clock change at the border."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from itineraries.planning.messages import render_all
+from itineraries.planning.planner import Planner
+from itineraries.planning.validate import validate_plan
+from itineraries.planning.world import Budget
+
+from .worlds import START, route_world, request
+
+
+def plan(world, seconds: float = 10.0, **kwargs):
+    values = {"origin": "cusco", "destination": "la-paz", "days": 6, "adults": 2}
+    values.update(kwargs)
+    return Planner(world, request(**values), time_limit_s=seconds).run()
+
+
+def english(messages) -> str:
+    return " ".join(render_all(messages)["en"])
+
+
+def all_steps(result) -> list[dict]:
+    return [step for day in result.days for step in day["steps"]]
+
+
+def nights(result) -> list[str | None]:
+    return [(d["night"] or {}).get("place") for d in result.days[:-1]]
+
+
+def assert_path(result, origin: str, destination: str) -> None:
+    """Every step starts where the previous one ended; no overlap; the trip starts
+    at the origin and ends at the destination; every night's bed is where the day
+    ended."""
+    here = origin
+    last_end = None
+    for index, day in enumerate(result.days):
+        for step in day["steps"]:
+            assert step["from"] == here, (step["id"], step["from"], here)
+            start = dt.datetime.fromisoformat(step["start"])
+            end = dt.datetime.fromisoformat(step["end"])
+            assert end >= start, step["id"]
+            if last_end is not None:
+                assert start >= last_end, (step["id"], "overlaps the step before")
+            last_end = end
+            here = step["to"]
+        night = day["night"]
+        if index < len(result.days) - 1 and night and night["place"]:
+            assert here == night["place"], (day["date"], here, night["place"])
+    assert here == destination
+
+
+@pytest.fixture(scope="module")
+def world():
+    return route_world().build()
+
+
+def test_six_days_cusco_to_la_paz_is_the_classic_route(world):
+    result = plan(world)
+    assert result.status == "solved", english(result.explanation)
+    assert_path(result, "cusco", "la-paz")
+    steps = all_steps(result)
+    borders = [s for s in steps if s["kind"] == "border"]
+    assert [b["crossing"] for b in borders] == ["kasani"]
+    assert borders[0]["clock_change_h"] == 1
+    # It passes Copacabana (and its island) and spends a night in La Paz.
+    places = {s["to"] for s in steps}
+    assert "copacabana" in places
+    assert "la-paz" in nights(result)
+    assert result.route == {"via": "copacabana", "crossing": "kasani"}
+    # No base is left and slept in again (no ping-pong).
+    slept = [n for n in nights(result) if n]
+    for i, place in enumerate(slept):
+        assert place not in slept[: max(0, i - 1)] or slept[i - 1] == place
+
+
+def test_day_trips_come_back_with_a_priced_transfer(world):
+    """Pisac from Cusco: out by combi and back by combi, each with its mode, its
+    minutes and a price, counted in the totals."""
+    result = plan(world, interests={"farming": 5, "food": 5})
+    steps = all_steps(result)
+    out = [s for s in steps if s["kind"] == "transport" and s["to"] == "pisac"]
+    back = [s for s in steps if s["kind"] == "transport" and s["from"] == "pisac"]
+    assert out and back
+    for step in out + back:
+        assert step["transfer"] is True
+        assert step["mode"] == "combi"
+        assert step["price"] == {"amount": "10.00", "currency": "PEN"}  # the party
+        minutes = (
+            dt.datetime.fromisoformat(step["end"])
+            - dt.datetime.fromisoformat(step["start"])
+        ).seconds // 60
+        assert minutes == 45
+    assert back[0]["to"] == "cusco"
+
+
+def test_a_walk_that_ends_elsewhere_continues_from_there(world):
+    result = plan(world, include=(2,), interests={"hiking": 5})
+    assert result.status == "solved", english(result.explanation)
+    steps = all_steps(result)
+    walk = next(s for s in steps if s.get("listing") == 2)
+    assert (walk["from"], walk["to"]) == (
+        "isla-del-sol-yumani",
+        "isla-del-sol-challapampa",
+    )
+    after = steps[steps.index(walk) + 1]
+    assert after["from"] == "isla-del-sol-challapampa"
+    assert_path(result, "cusco", "la-paz")
+
+
+def test_clocks_move_back_an_hour_into_peru(world):
+    result = plan(world, origin="la-paz", destination="cusco", days=5)
+    assert result.status == "solved", english(result.explanation)
+    border = next(s for s in all_steps(result) if s["kind"] == "border")
+    assert (border["from"], border["to"]) == ("kasani-bo", "kasani-pe")
+    assert border["clock_change_h"] == -1
+    assert "Clocks move -1 h" in border["title"]["en"]
+    assert "clocks then move -1 h" in english(result.explanation)
+    assert_path(result, "la-paz", "cusco")
+
+
+def test_via_desaguadero_when_asked(world):
+    result = plan(world, days=4, via="desaguadero")
+    assert result.status == "solved", english(result.explanation)
+    borders = [s for s in all_steps(result) if s["kind"] == "border"]
+    assert [b["crossing"] for b in borders] == ["cebaf"]
+    assert "copacabana" not in {s["to"] for s in all_steps(result)}
+    assert result.route["crossing"] == "cebaf"
+
+
+def test_kasani_closed_crosses_at_desaguadero_and_says_why():
+    builder = route_world(kasani_closes="06:00")  # no bus reaches it in time
+    result = plan(builder.build(), days=4)
+    assert result.status == "solved", english(result.explanation)
+    borders = [s for s in all_steps(result) if s["kind"] == "border"]
+    assert [b["crossing"] for b in borders] == ["cebaf"]
+    text = english(result.explanation)
+    assert "The route by Kasani and Copacabana does not fit this trip" in text
+    assert "crosses at Desaguadero instead" in text
+
+
+def test_sights_are_steps_with_their_fee_and_can_be_must_see(world):
+    result = plan(world, include=("sight:tiwanaku",))
+    assert result.status == "solved", english(result.explanation)
+    tiwanaku = next(s for s in all_steps(result) if s.get("sight") == "tiwanaku")
+    assert tiwanaku["kind"] == "sight"
+    assert tiwanaku["listing"] is None
+    assert tiwanaku["price"] == {"amount": "200.00", "currency": "BOB"}
+    start = dt.datetime.fromisoformat(tiwanaku["start"])
+    assert dt.time(9) <= start.time() and start.hour < 16  # inside its hours
+    # Excluded, it is not in the plan.
+    without = plan(world, exclude=("sight:tiwanaku",))
+    assert not any(s.get("sight") == "tiwanaku" for s in all_steps(without))
+
+
+def test_the_kayak_for_two_names_the_cause_for_one():
+    builder = route_world()
+    kayak = next(o for o in builder.offers if o.listing_id == 1)
+    builder.offers[builder.offers.index(kayak)] = dataclasses.replace(
+        kayak, party_ok=False
+    )
+    result = plan(builder.build(), adults=1, include=(1,))
+    assert result.status == "infeasible"
+    assert "takes at least 2 people; you are 1" in english(result.explanation)
+    # The fix offered is checked: planning without it works.
+    codes = {fix["code"]: fix for fix in result.fixes}
+    assert codes["drop_include"]["changes"] == {"include": []}
+
+
+def test_every_fix_offered_gives_a_plan(world):
+    # Three days cannot reach La Paz from Cusco by Copacabana with a flight in.
+    result = plan(world, days=3, arrival="flight", budget=Budget(10000, "PEN"))
+    assert result.status == "infeasible"
+    assert result.fixes
+    for fix in result.fixes:
+        changes = dict(fix["changes"])
+        if "budget" in changes:
+            amount = changes["budget"]["amount"].replace(".", "")
+            changes["budget"] = Budget(int(amount), changes["budget"]["currency"])
+        fixed = dataclasses.replace(
+            request(
+                origin="cusco",
+                destination="la-paz",
+                days=3,
+                adults=2,
+                arrival="flight",
+                budget=Budget(10000, "PEN"),
+            ),
+            **changes,
+        )
+        again = Planner(world, fixed, time_limit_s=10).run(with_fixes=False)
+        assert again.status == "solved", (fix["code"], english(again.explanation))
+
+
+def test_relaxed_travellers_do_not_board_before_eight_when_a_later_bus_exists(world):
+    result = plan(world, pace="relaxed", days=6)
+    assert result.status == "solved"
+    for step in all_steps(result):
+        if step["kind"] != "transport" or not step.get("ride"):
+            continue
+        start = dt.datetime.fromisoformat(step["start"])
+        if step["from"] == "puno" and step["to"] == "kasani-pe":
+            # Puno → Copacabana leaves at 07:30 or 14:30: relaxed takes 14:30.
+            assert start.time() == dt.time(14, 30)
+
+
+def test_a_search_out_of_time_says_so(world):
+    result = Planner(
+        world,
+        request(origin="cusco", destination="la-paz", days=6, adults=2),
+        time_limit_s=0.001,
+    ).run(with_fixes=False)
+    if result.status == "solved":
+        assert "time limit" in english(result.warnings)
+    else:
+        assert result.status == "failed"
+        assert "ran out of time" in english(result.explanation)
+
+
+def test_dropping_one_activity_keeps_every_other_night_ride_and_visit(world):
+    first = plan(world, interests={"farming": 5, "food": 5, "archaeology": 5})
+    assert first.status == "solved"
+    steps = all_steps(first)
+    activity = next(s for s in steps if s["kind"] == "activity")
+    rides = [s["ride"] for s in steps if s.get("ride")]
+    kept_items = [
+        s.get("listing") or f"sight:{s['sight']}"
+        for s in steps
+        if s["kind"] in ("activity", "sight") and s is not activity
+    ]
+    again = Planner(
+        world,
+        request(
+            origin="cusco",
+            destination="la-paz",
+            days=6,
+            adults=2,
+            interests={"farming": 5, "food": 5, "archaeology": 5},
+            exclude=(activity["listing"],),
+            keep_nights=tuple(nights(first)),
+            pinned=tuple(kept_items),
+            pinned_rides=tuple(dict.fromkeys(rides)),
+        ),
+        time_limit_s=10,
+    ).run()
+    assert again.status == "solved", english(again.explanation)
+    assert nights(again) == nights(first)
+    again_steps = all_steps(again)
+    assert [s["ride"] for s in again_steps if s.get("ride")] == rides
+    items = [
+        s.get("listing") or f"sight:{s['sight']}"
+        for s in again_steps
+        if s["kind"] in ("activity", "sight")
+    ]
+    # Everything kept is still there (the freed time may hold something new).
+    assert set(map(str, kept_items)) <= set(map(str, items))
+    assert activity["listing"] not in items
+    assert "no longer fit" not in english(again.explanation)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    direction=st.sampled_from(
+        [
+            ("cusco", "la-paz"),
+            ("la-paz", "cusco"),
+            ("puno", "la-paz"),
+            ("cusco", "puno"),
+            ("copacabana", "cusco"),
+        ]
+    ),
+    days=st.integers(min_value=2, max_value=9),
+    adults=st.integers(min_value=1, max_value=4),
+    offset=st.integers(min_value=0, max_value=5),
+    pace=st.sampled_from(["relaxed", "normal", "packed"]),
+    via=st.sampled_from(["copacabana", "desaguadero", "any"]),
+    budget=st.sampled_from([None, 30000, 150000]),
+)
+def test_every_plan_is_a_continuous_path_to_the_destination(
+    world, direction, days, adults, offset, pace, via, budget
+):
+    origin, destination = direction
+    req = request(
+        origin=origin,
+        destination=destination,
+        start_date=START + dt.timedelta(days=offset),
+        days=days,
+        adults=adults,
+        pace=pace,
+        via=via,
+        budget=Budget(budget, "PEN") if budget else None,
+    )
+    result = Planner(world, req, time_limit_s=10).run(with_fixes=False)
+    assert result.status in ("solved", "infeasible", "failed")
+    if result.status != "solved":
+        assert result.explanation
+        return
+    assert_path(result, origin, destination)
+    currency = result.totals["currency"]
+    assert (
+        validate_plan(world, req, result.days, result.totals, currency=currency) == []
+    )
+    rides_priced = set()
+    for step in all_steps(result):
+        if step["kind"] != "transport":
+            continue
+        assert step.get("mode")
+        if step.get("transfer"):
+            assert step["price"] is not None
+        elif step["price"] is not None:
+            rides_priced.add(step["ride"])
+    assert rides_priced == {s["ride"] for s in all_steps(result) if s.get("ride")}
