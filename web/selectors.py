@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalogue.models import (
     ANDEAN_COMMUNITY,
@@ -362,12 +363,16 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
         steps = []
         route: list[Place] = []
         for step in day["steps"]:
-            start_place = places.get(step.get("place") or step.get("from") or "")
-            end_place = places.get(step.get("place") or step.get("to") or "")
+            start_place = places.get(step.get("from") or step.get("place") or "")
+            end_place = places.get(step.get("to") or step.get("place") or "")
             for place in (start_place, end_place):
                 if place is not None and (not route or route[-1].slug != place.slug):
                     route.append(place)
-            tweakable = bool(step.get("listing") or step.get("ride"))
+            tweakable = bool(
+                step.get("listing")
+                or step.get("ride")
+                or (step.get("sight") and not step.get("included"))
+            )
             if step.get("ride"):
                 tweakable = step["ride"] not in seen_rides
                 seen_rides.add(step["ride"])
@@ -383,6 +388,13 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
                 "community_run": step.get("community_run", False),
                 "price": _money(step.get("price"), rates, show),
                 "estimated": step.get("estimated", False),
+                "sight": step.get("sight") or "",
+                "included": step.get("included", False),
+                "fee_known": step.get("fee_known", True),
+                "free_entry": step["kind"] == "sight"
+                and (step.get("price") or {}).get("amount") in ("0", "0.00"),
+                "transfer": step.get("transfer", False),
+                "day_trip": step.get("day_trip", False),
                 "tweakable": tweakable and step["kind"] != "free",
                 "alternatives": [
                     {
@@ -451,6 +463,7 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
     return {
         "plan": plan,
         "trip": request,
+        "route": route_summary(plan, places),
         "origin_name": _place_name(places, request.get("origin")),
         "destination_name": _place_name(places, request.get("destination")),
         "days": days,
@@ -466,6 +479,34 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
         "explanation": (plan.explanation or {}).get(lang, []),
         "warnings": (plan.warnings or {}).get(lang, []),
         "fixes": plan_fixes(plan) if plan.status == TripPlan.Status.INFEASIBLE else [],
+    }
+
+
+CROSSING_NAMES = {
+    "kasani": gettext_lazy("Kasani, by Copacabana and the Tiquina strait"),
+    "desaguadero": gettext_lazy("Desaguadero (old bridge)"),
+    "cebaf": gettext_lazy("Desaguadero (CEBAF)"),
+}
+
+
+def route_summary(plan: TripPlan, places: dict[str, Place]) -> dict[str, Any]:
+    """The towns the plan sleeps in, in order, and where it crosses the border."""
+    towns: list[str] = []
+    request = plan.request or {}
+    for slug in [
+        request.get("origin"),
+        *((d.get("night") or {}).get("place") for d in plan.days or []),
+        request.get("destination"),
+    ]:
+        if not slug:
+            continue
+        name = _place_name(places, slug)
+        if not towns or towns[-1] != name:
+            towns.append(name)
+    crossing = (plan.route or {}).get("crossing")
+    return {
+        "towns": towns,
+        "crossing": str(CROSSING_NAMES[crossing]) if crossing in CROSSING_NAMES else "",
     }
 
 
