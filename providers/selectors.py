@@ -97,7 +97,9 @@ def listing_get_cached(listing_id: int) -> Listing | None:
 
 
 def listing_list_for_provider(*, provider: Provider) -> QuerySet[Listing]:
-    return Listing.objects.filter(provider=provider).select_related("place")
+    return Listing.objects.filter(provider=provider).select_related(
+        "place", "end_place"
+    )
 
 
 def listing_get_for_provider(*, provider: Provider, listing_id: int) -> Listing | None:

@@ -44,6 +44,8 @@ def test_a_guide_set_and_cleared_where_it_ends(walk_owner):
 
     page = client.get(f"/provider/listings/{walk.pk}/").content.decode()
     assert f'<option value="{island.challapampa.pk}" selected>' in page
+    dashboard = client.get("/provider/").content.decode()
+    assert "Yumani (Isla del Sol) → Challapampa (Isla del Sol)" in dashboard
 
     adult, child = walk.units.order_by("pk")
     data = walk_post(island, end_place="")
