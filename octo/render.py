@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from catalogue.models import CURRENCY_EXPONENT
+from catalogue.models import CURRENCY_EXPONENT, Place
 from octo import selectors
 from octo.selectors import OPTION_ID, OctoAvailability, OctoDay
 from providers.models import Booking, Listing, ListingUnit
@@ -180,6 +180,58 @@ def option(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
     return body
 
 
+LOCATION_IDENTIFIERS = (
+    "googlePlaceId",
+    "applePlaceId",
+    "tripadvisorLocationId",
+    "yelpPlaceId",
+    "facebookPlaceId",
+    "foursquarePlaceId",
+    "baiduPlaceId",
+    "amapPlaceId",
+)
+
+
+def _location(place: Place, types: list[str]) -> dict[str, Any]:
+    """An OCTO ``Location`` at one of our places (a town point: no street address,
+    no third-party identifiers)."""
+    return {
+        "title": place.name,
+        "shortDescription": None,
+        "types": types,
+        "minutesTo": None,
+        "minutesAt": None,
+        "place": {
+            "latitude": float(place.latitude),
+            "longitude": float(place.longitude),
+            "postalAddress": {
+                "streetAddress": None,
+                "addressLocality": place.name,
+                "addressRegion": None,
+                "postalCode": None,
+                "addressCountry": place.country.code,
+                "postOfficeBoxNumber": None,
+            },
+            "identifiers": dict.fromkeys(LOCATION_IDENTIFIERS),
+            "sameAs": [],
+        },
+    }
+
+
+def locations(listing: Listing) -> list[dict[str, Any]]:
+    """Where the product starts and ends: an activity or guided walk that ends
+    elsewhere (``end_place``) has a START and an END location; one that ends where it
+    starts has one location for both; stays and transport only their place."""
+    if listing.end_place_id:
+        return [
+            _location(listing.place, ["START"]),
+            _location(listing.end_place, ["END"]),
+        ]
+    if listing.kind in Listing.MOVING_KINDS:
+        return [_location(listing.place, ["START", "END"])]
+    return [_location(listing.place, ["START"])]
+
+
 def product(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
     instant = listing.confirmation == Listing.Confirmation.INSTANT
     body: dict[str, Any] = {
@@ -207,6 +259,7 @@ def product(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
     if CONTENT in caps:
         body["title"] = listing.title
         body["shortDescription"] = listing.description or None
+        body["locations"] = locations(listing)
         if listing.duration_min:
             body["durationMinutesFrom"] = listing.duration_min
             body["durationMinutesTo"] = None

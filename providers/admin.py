@@ -1,6 +1,7 @@
 """Staff admin for providers: approval, listings, availability, bookings, feeds."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +77,8 @@ class ListingPhotoInline(admin.TabularInline):
 class CalendarFeedInline(admin.TabularInline):
     model = CalendarFeed
     extra = 0
+    # Feeds are https addresses; also silences Django 6's change of the default.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = (
         "name",
         "url",
@@ -94,13 +97,14 @@ class ListingAdmin(admin.ModelAdmin):
         "provider",
         "kind",
         "place",
+        "end_place",
         "confirmation",
         "is_active",
     )
     list_filter = ("kind", "confirmation", "is_active", "is_demo", "place__country")
     search_fields = ("title_en", "title_es", "provider__name", "place__slug")
-    list_select_related = ("provider", "place")
-    autocomplete_fields = ("provider", "place", "route_leg")
+    list_select_related = ("provider", "place", "end_place")
+    autocomplete_fields = ("provider", "place", "end_place", "route_leg")
     filter_horizontal = ("departures",)
     inlines = [ListingUnitInline, ListingPhotoInline, CalendarFeedInline]
 

@@ -104,6 +104,12 @@ def demo_seed(*, data: dict[str, Any]) -> Counter[str]:
                 is_demo=True,
                 **{f: item[f] for f in LISTING_FIELDS if f in item},
             )
+            if "end_place" in item:
+                listing.end_place = places.get(item["end_place"])
+                if listing.end_place is None:
+                    raise SeedError(
+                        f"{lwhere}: unknown end place {item['end_place']!r}"
+                    )
             if "route_leg" in item:
                 listing.route_leg = RouteLeg.objects.get(slug=item["route_leg"])
             for key in ("opens", "closes"):

@@ -16,6 +16,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -186,6 +187,17 @@ class Listing(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="listings")
+    # Activities and guides that end somewhere else (a walk Yumani → Challapampa):
+    # the traveller goes on from there. Empty: it ends where it starts.
+    end_place = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="listings_ending",
+        verbose_name=_("ends at"),
+        help_text=_("Leave empty if it ends where it starts."),
+    )
     title_en = models.CharField(_("title (English)"), max_length=160)
     title_es = models.CharField(_("title (Spanish)"), max_length=160)
     description_en = models.TextField(_("description (English)"), blank=True)
@@ -292,6 +304,35 @@ class Listing(models.Model):
     @property
     def description(self) -> str:
         return localized(self, "description")
+
+    # Kinds of listing that may end somewhere else than where they start.
+    MOVING_KINDS = (Kind.ACTIVITY, Kind.GUIDE)
+
+    def clean(self) -> None:
+        super().clean()
+        if self.end_place_id is None:
+            return
+        if self.kind not in self.MOVING_KINDS:
+            raise ValidationError(
+                {
+                    "end_place": _(
+                        "Only an activity or a guided walk can end somewhere else."
+                    )
+                }
+            )
+        if self.end_place_id == self.place_id:
+            raise ValidationError(
+                {
+                    "end_place": _(
+                        "This is where it starts: leave it empty if it ends there."
+                    )
+                }
+            )
+
+    @property
+    def ends_at(self) -> Place:
+        """Where the traveller is when it is over."""
+        return self.end_place if self.end_place_id else self.place
 
     @property
     def is_timed(self) -> bool:

@@ -53,7 +53,7 @@ def listing_list_bookable(
         Listing.objects.filter(
             is_active=True, provider__status=Provider.Status.APPROVED
         )
-        .select_related("provider", "place__country")
+        .select_related("provider", "place__country", "end_place__country")
         .prefetch_related(
             Prefetch(
                 "units", queryset=ListingUnit.objects.prefetch_related("schedules")
@@ -79,10 +79,10 @@ listing_cache: VersionedLocalCache[Listing] = VersionedLocalCache(
 
 def listings_with_offer() -> QuerySet[Listing]:
     """Listings with what pricing and booking them reads: provider, place (and its
-    country and zone), units with their seasonal prices, departures."""
+    country and zone), where it ends, units with their seasonal prices, departures."""
     units = ListingUnit.objects.prefetch_related("schedules")
     return Listing.objects.select_related(
-        "provider", "place__country"
+        "provider", "place__country", "end_place__country"
     ).prefetch_related(Prefetch("units", queryset=units), "departures")
 
 
@@ -97,7 +97,9 @@ def listing_get_cached(listing_id: int) -> Listing | None:
 
 
 def listing_list_for_provider(*, provider: Provider) -> QuerySet[Listing]:
-    return Listing.objects.filter(provider=provider).select_related("place")
+    return Listing.objects.filter(provider=provider).select_related(
+        "place", "end_place"
+    )
 
 
 def listing_get_for_provider(*, provider: Provider, listing_id: int) -> Listing | None:

@@ -181,6 +181,14 @@ class ListingForm(forms.Form):
         label=_("Place"),
         queryset=Place.objects.select_related("country").order_by("name_en"),
     )
+    # Activities and guides: a walk may end in another place than it starts.
+    end_place = forms.ModelChoiceField(
+        label=_("Where does it end?"),
+        queryset=Place.objects.select_related("country").order_by("name_en"),
+        required=False,
+        empty_label=_("Where it starts"),
+        help_text=_("Leave empty if it ends where it starts."),
+    )
     title_en = forms.CharField(label=_("Title (English)"), max_length=160)
     title_es = forms.CharField(label=_("Title (Spanish)"), max_length=160)
     description_en = forms.CharField(
@@ -347,6 +355,7 @@ class ListingForm(forms.Form):
                 "description_en",
                 "description_es",
                 "place",
+                "end_place",
                 "tags",
             ),
         ),
@@ -402,10 +411,11 @@ class ListingForm(forms.Form):
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
-        if "place" in self.fields:
-            self.fields["place"].label_from_instance = lambda p: (
-                f"{p.name} ({p.country.name})"
-            )
+        for name in ("place", "end_place"):
+            if name in self.fields:
+                self.fields[name].label_from_instance = lambda p: (
+                    f"{p.name} ({p.country.name})"
+                )
         if "departures" in self.fields:
             self.fields["departures"].label_from_instance = lambda d: (
                 f"{d.leg.origin.name} → {d.leg.destination.name} "

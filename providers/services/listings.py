@@ -53,6 +53,7 @@ LISTING_COMMON_FIELDS = (
 LISTING_KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Listing.Kind.STAY: ("stay_type", "rooms", "beds"),
     Listing.Kind.ACTIVITY: (
+        "end_place",
         "duration_min",
         "start_times",
         "opens",
@@ -68,6 +69,7 @@ LISTING_KIND_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     Listing.Kind.TRANSPORT: ("route_leg", "min_party", "max_party"),
     Listing.Kind.GUIDE: (
+        "end_place",
         "languages",
         "duration_min",
         "start_times",
