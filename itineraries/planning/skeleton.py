@@ -66,58 +66,47 @@ RIDES_UNTIL = dt.time(23, 30)  # ... and arrive by 23:30 unless they run overnig
 # --- the pieces of a day ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hop:
     """One movement: a timetabled ride (fixed time) or a link (any time in a window
-    of departures)."""
+    of departures). What the search asks of it millions of times is computed once."""
 
     ride: Ride | None = None
     link: Link | None = None
     earliest: int = 0  # earliest departure
     latest: int = 0  # latest departure (== earliest for a ride)
+    minutes: int = field(init=False, compare=False)
+    origin: str = field(init=False, compare=False)
+    destination: str = field(init=False, compare=False)
+    fixed: bool = field(init=False, compare=False)
+    key: str = field(init=False, compare=False)
+    arrive_earliest: int = field(init=False, compare=False)
+    arrive_latest: int = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        move = self.ride if self.ride is not None else self.link
+        assert move is not None
+        minutes = move.minutes
+        values = {
+            "minutes": minutes,
+            "origin": move.origin,
+            "destination": move.destination,
+            "fixed": self.ride is not None,
+            "key": self.ride.key
+            if self.ride is not None
+            else f"{move.key}@{self.earliest}",
+            "arrive_earliest": self.earliest + minutes,
+            "arrive_latest": self.latest + minutes,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @staticmethod
     def of_ride(ride: Ride) -> Hop:
         return Hop(ride=ride, earliest=ride.depart, latest=ride.depart)
 
-    @property
-    def minutes(self) -> int:
-        if self.ride is not None:
-            return self.ride.minutes
-        assert self.link is not None
-        return self.link.minutes
 
-    @property
-    def origin(self) -> str:
-        return self.ride.origin if self.ride is not None else self.link.origin  # type: ignore[union-attr]
-
-    @property
-    def destination(self) -> str:
-        if self.ride is not None:
-            return self.ride.destination
-        return self.link.destination  # type: ignore[union-attr]
-
-    @property
-    def fixed(self) -> bool:
-        return self.ride is not None
-
-    @property
-    def key(self) -> str:
-        if self.ride is not None:
-            return self.ride.key
-        assert self.link is not None
-        return f"{self.link.key}@{self.earliest}"
-
-    @property
-    def arrive_earliest(self) -> int:
-        return self.earliest + self.minutes
-
-    @property
-    def arrive_latest(self) -> int:
-        return self.latest + self.minutes
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Move:
     hops: tuple[Hop, ...]
     overnight: bool
@@ -156,7 +145,7 @@ class Move:
         return (*hops, self.overnight)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Excursion:
     """A day trip from ``base`` to the places of ``cluster`` and back."""
 
@@ -170,7 +159,7 @@ class Excursion:
         return (self.base, self.cluster)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """Time the traveller spends in one cluster on a day: experiences there may start
     from ``lo`` and end by ``hi``; ``limit`` caps the minutes usable (a day trip's
@@ -183,7 +172,7 @@ class Segment:
     limit: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DayPlan:
     """One calendar day of a skeleton."""
 
@@ -219,7 +208,7 @@ class DayPlan:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skeleton:
     days: tuple[DayPlan, ...]
     value: int  # the ranking value (estimate) of the whole plan
@@ -238,7 +227,7 @@ class Skeleton:
         return self.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _State:
     day: int
     place: str
