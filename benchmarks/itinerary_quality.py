@@ -47,6 +47,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import resource
 import shlex
 import sys
@@ -363,6 +364,16 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, meta: dict) -> 
             print(f"  #{row['n']}: {show.request_line(row['request'])}")
             for line in row["explanation"][:2]:
                 print(f"      was: {line}")
+    unsolved = [row for row in rows if row["status"] in ("infeasible", "failed")]
+    if unsolved:
+        print()
+        print("Why not solved (first explanation line, numbers and dates hidden):")
+        reasons = collections.Counter(
+            re.sub(r"\d[\d:.,-]*", "#", (row["explanation"] or ["(none)"])[0])[:110]
+            for row in unsolved
+        )
+        for reason, count in reasons.most_common(10):
+            print(f"  {count:>4} × {reason}")
     crow = collections.Counter()
     for row in solved:
         crow.update(tuple(pair) for pair in row["crow_pairs"])

@@ -272,8 +272,9 @@ class Inconsistent(Defect):
 
 
 class VolatileAccess(Defect):
-    """The plan goes to the north of Isla del Sol (Challapampa, Chincana) without a
-    warning to confirm access locally: closed 2017–2019 and volatile since (RF §2.7;
+    """The plan goes to the north of Isla del Sol (a step at Challapampa, or one whose
+    title names Challapampa or the Chincana) without a warning to confirm access
+    locally: closed 2017–2019 and volatile since (RF §2.7;
     RF2 §0.3, §3.1)."""
 
     key = "volatile_access"
@@ -856,28 +857,32 @@ def _check_rides(ctx: Context) -> None:
     for step in ctx.steps:
         if step.kind != "transport":
             continue
+        minimum = None
+        if step.timed and step.frm and step.to:
+            minimum = facts.ride_minimum(step.frm, step.to, step.mode)
+            if minimum is not None and not minimum.known:
+                ctx.crow_pairs.add((step.frm, step.to))
+        too_fast = minimum is not None and step.minutes < minimum.minutes
+        road = (
+            f"the road takes at least {_fmt(minimum.minutes)} ({minimum.source})"
+            if minimum is not None
+            else "no known road time"
+        )
         if step.raw.get("estimated") is True:
             flagged.add(step.sid)
+            took = _fmt(step.minutes) if step.timed else "?"
             ctx.add(
                 RideTooFast,
-                f"{step.frm} → {step.to}: an estimated transfer "
-                f"({_fmt(step.minutes) if step.timed else '?'}), not a known road time",
+                f"{step.frm} → {step.to}: an estimated transfer of {took}, not a "
+                f"known road time; {road}",
                 step,
             )
-        if not (step.timed and step.frm and step.to):
-            continue
-        minimum = facts.ride_minimum(step.frm, step.to, step.mode)
-        if minimum is None:
-            continue
-        if not minimum.known:
-            ctx.crow_pairs.add((step.frm, step.to))
-        if step.minutes < minimum.minutes and step.sid not in flagged:
+        elif too_fast:
             flagged.add(step.sid)
             ctx.add(
                 RideTooFast,
                 f"{step.frm} → {step.to}{f' by {step.mode}' if step.mode else ''} in "
-                f"{_fmt(step.minutes)}; the road takes at least "
-                f"{_fmt(minimum.minutes)} ({minimum.source})",
+                f"{_fmt(step.minutes)}; {road}",
                 step,
             )
     for step in ctx.steps:  # an activity that ends elsewhere (a walk across)
@@ -1365,7 +1370,15 @@ def _show_money(amounts: dict[str, Decimal]) -> str:
 
 def _check_volatile(ctx: Context) -> None:
     for slug, what in facts.VOLATILE_ACCESS.items():
-        step = next((s for s in ctx.steps if slug in (s.frm, s.to)), None)
+        words = facts.VOLATILE_WORDS[slug]
+        step = next(
+            (
+                s
+                for s in ctx.steps
+                if slug in (s.frm, s.to) or any(w in s.title.lower() for w in words)
+            ),
+            None,
+        )
         if step is None:
             continue
         warnings = " ".join(str(w) for w in ctx.plan.get("warnings") or []).lower()

@@ -147,6 +147,8 @@ SATELLITES = {
 VOLATILE_ACCESS = {
     "isla-del-sol-challapampa": "Isla del Sol north (RF §2.7; RF2 §0.3, §3.1)",
 }
+# Words in a step title that name the place (a walk "Yumani – Challapampa").
+VOLATILE_WORDS = {"isla-del-sol-challapampa": ("challapampa", "chincana", "chinkana")}
 
 
 def place(slug: str | None) -> Place | None:

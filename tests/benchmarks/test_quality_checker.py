@@ -555,6 +555,11 @@ def island_walk_too_fast(request: dict, plan: dict) -> None:
     )  # fmt: skip
 
 
+def walk_to_the_north_in_the_title(request: dict, plan: dict) -> None:
+    """Before issue 11 a walk that ends in the north carries only its start place."""
+    find(plan, "3.3")["title"] = "Guided walk Yumani – Challapampa"
+
+
 def unknown_place(request: dict, plan: dict) -> None:
     find(plan, "2.5").update(
         {"from": "atlantis", "to": "atlantis", "place": "atlantis"}
@@ -595,6 +600,7 @@ CASES: list[tuple[str, Mutation, str | None]] = [
     ("inconsistent", totals_do_not_add_up, None),
     ("inconsistent", route_says_desaguadero, None),
     ("volatile_access", north_without_warning, "3.4"),
+    ("volatile_access", walk_to_the_north_in_the_title, "3.3"),
     ("unjudgeable", unknown_place, "2.5"),
 ]
 
@@ -690,6 +696,13 @@ def test_copacabana_skipped_is_exempt_by_via_or_an_explained_reason() -> None:
     )
     assert copacabana_status(request, plan) == "explained"
     assert "copacabana_skipped" not in classes(request, plan)
+
+
+def test_the_north_with_a_warning_is_fine() -> None:
+    request, plan = copy.deepcopy(REQUEST), good_plan()
+    walk_to_the_north_in_the_title(request, plan)
+    plan["warnings"] = ["Access to the north (Challapampa) is volatile: confirm it."]
+    assert "volatile_access" not in classes(request, plan)
 
 
 def test_a_package_boat_leg_at_zero_is_priced() -> None:
