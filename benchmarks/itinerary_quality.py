@@ -27,7 +27,9 @@ explanation says why not are left out), the share of plans with any soft defect,
 "infeasible but solved with 10× time" count, the end-to-end time per request
 (p50 / p95 / max of the POST), the peak RSS, and the targets next to the figures.
 ``--json out.json`` dumps every request, answer and defect; ``--show N`` prints N
-solved plans in full as a traveller reads them, with their defects.
+solved plans in full as a traveller reads them, with their defects; ``--rejudge
+out.json`` judges the plans of such a dump again with the current checker, without
+planning (for work on the checker).
 
 SQLite (a throwaway file, ``/tmp/itinerary_quality.sqlite3``)::
 
@@ -440,7 +442,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="dump requests, plans and defects")
     parser.add_argument("--show", type=int, default=0, help="print N plans in full")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--rejudge",
+        type=Path,
+        metavar="OUT_JSON",
+        help="judge the plans of an earlier --json dump again (no planning)",
+    )
     args = parser.parse_args(argv)
+    if args.rejudge:
+        return rejudge(args)
 
     hosts = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
     os.environ["DJANGO_ALLOWED_HOSTS"] = f"{hosts},testserver"
@@ -455,6 +465,52 @@ def main(argv: list[str] | None = None) -> int:
         return run(args, label)
     finally:
         cleanup()
+
+
+def judge(row: dict[str, Any]) -> None:
+    """The checker's findings on a row's plan (and on its re-run's)."""
+    request, plan = row["request"], row["plan"]
+    row["defects"], row["crow_pairs"], row["copacabana"] = [], [], "n/a"
+    if row["status"] == "solved":
+        context = checker.check_plan_context(request, plan)
+        row["defects"] = [d.as_dict() for d in context.defects]
+        row["crow_pairs"] = sorted(context.crow_pairs)
+        row["copacabana"] = checker.copacabana_status(request, plan)
+    if row.get("retry"):
+        row["retry"]["defects"] = [
+            d.as_dict() for d in checker.check_plan(request, row["retry"]["plan"])
+        ]
+
+
+def show_plans(rows: list[dict[str, Any]], count: int) -> None:
+    """``count`` solved plans spread over the run, in full, with their defects."""
+    solved = [row for row in rows if row["status"] == "solved"]
+    for row in solved[:: max(1, len(solved) // count)][:count]:
+        defects = checker.check_plan(row["request"], row["plan"])
+        print()
+        print(f"=== Plan #{row['n']} " + "=" * 60)
+        print(show.plan_text(row["request"], row["plan"], defects))
+
+
+def rejudge(args: argparse.Namespace) -> int:
+    """Judge a dump's plans with the checker as it is now: for changes to the
+    checker, without planning again (times and memory are the dump's)."""
+    dump = json.loads(args.rejudge.read_text())
+    meta, rows = dump["meta"], dump["results"]
+    for row in rows:
+        judge(row)
+    args.retry_factor = meta["retry_factor"]
+    print(f"Itinerary quality: the plans of {args.rejudge} judged again")
+    print(f"  planned by: {meta['command']} ({meta['database']})")
+    report(rows, args, meta)
+    if args.show:
+        show_plans(rows, args.show)
+    if args.json:
+        args.json.write_text(
+            json.dumps({"meta": meta, "results": rows}, indent=1, ensure_ascii=False)
+        )
+        print(f"\nWrote {args.json}")
+    return 0
 
 
 def run(args: argparse.Namespace, label: str) -> int:
@@ -522,15 +578,8 @@ def run(args: argparse.Namespace, label: str) -> int:
             "answer": body if status == "rejected" else None,
             "plan": body if status != "rejected" else None,
             "explanation": body.get("explanation") or [],
-            "defects": [],
-            "crow_pairs": [],
-            "copacabana": "n/a",
         }
-        if status == "solved":
-            context = checker.check_plan_context(request, body)
-            row["defects"] = [d.as_dict() for d in context.defects]
-            row["crow_pairs"] = sorted(context.crow_pairs)
-            row["copacabana"] = checker.copacabana_status(request, body)
+        judge(row)
         rows.append(row)
         if (n + 1) % 50 == 0:
             print(f"  … {n + 1} planned ({time.perf_counter() - run_started:.0f} s)")
@@ -549,10 +598,8 @@ def run(args: argparse.Namespace, label: str) -> int:
                     "status": body.get("status"),
                     "seconds": seconds,
                     "plan": body,
-                    "defects": [
-                        d.as_dict() for d in checker.check_plan(row["request"], body)
-                    ],
                 }
+                judge(row)
     meta = {
         "database": label,
         "count": len(rows),
@@ -570,13 +617,7 @@ def run(args: argparse.Namespace, label: str) -> int:
     print(f"\n  wall time planning + re-runs: {meta['seconds']:.0f} s")
 
     if args.show:
-        solved = [row for row in rows if row["status"] == "solved"]
-        step = max(1, len(solved) // args.show)
-        for row in solved[::step][: args.show]:
-            defects = checker.check_plan(row["request"], row["plan"])
-            print()
-            print(f"=== Plan #{row['n']} " + "=" * 60)
-            print(show.plan_text(row["request"], row["plan"], defects))
+        show_plans(rows, args.show)
     if args.json:
         args.json.write_text(
             json.dumps({"meta": meta, "results": rows}, indent=1, ensure_ascii=False)

@@ -209,9 +209,11 @@ class NoTimeInDestination(Defect):
 
 
 class IdleDay(Defect):
-    """A day between the first and the last with nothing but free time and the stay,
-    at a place where a public sight is open that weekday (or has no known closing day)
-    (RF2 §1)."""
+    """A day between the first and the last with no activity or sight and less than
+    2 h of riding in its waking hours (07:00–22:00) — not a travel day — spent at a
+    place where a public sight is open that weekday or has no known closing day
+    (RF2 §1). A day waiting for an overnight bus counts; a day with a long ride does
+    not (issue 11 §5 wants a lighter day after a long ride)."""
 
     key = "idle_day"
     label = "idle day"
@@ -1245,15 +1247,19 @@ def _check_destination_time(ctx: Context) -> None:
 def _check_idle(ctx: Context) -> None:
     sights = facts.places_with_sights()
     for i in range(1, len(ctx.days) - 1):
-        day_steps = [s for s in ctx.steps if s.day == i + 1]
-        if any(s.kind not in ("free", "stay") for s in day_steps):
+        day_steps = [s for s in ctx.steps if s.day == i + 1 and s.timed]
+        if any(s.kind in ("activity", "sight") for s in day_steps):
             continue
-        places = {p for s in day_steps for p in (s.frm, s.to) if p} or {
-            ctx.night_place(i)
-        }
-        if len(places) != 1:
+        riding = sum(_waking_minutes(s) for s in day_steps if s.kind in MOVING)
+        if riding >= facts.TRAVEL_DAY_MINUTES:
             continue
-        where = next(iter(places))
+        still: dict[str, float] = {}
+        for s in day_steps:
+            if s.kind in ("free", "stay") and s.frm:
+                still[s.frm] = still.get(s.frm, 0) + _waking_minutes(s)
+        if not still:
+            continue
+        where = max(still, key=lambda p: still[p])
         try:
             weekday = dt.date.fromisoformat(str(ctx.days[i].get("date"))).weekday()
         except ValueError:
@@ -1266,8 +1272,9 @@ def _check_idle(ctx: Context) -> None:
         if where in sights and open_there:
             ctx.add(
                 IdleDay,
-                f"nothing but free time at {where} while {', '.join(open_there[:3])} "
-                "can be visited",
+                f"nothing but free time at {where} ({_fmt(still[where])} awake, "
+                f"{_fmt(riding)} riding) while {', '.join(open_there[:3])} can be "
+                "visited",
                 day=i + 1,
             )
 

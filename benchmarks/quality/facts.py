@@ -520,6 +520,7 @@ PACES = {
 }
 RELAXED_EARLIEST_BOARDING = "08:00"
 WAKING = ("07:00", "22:00")  # waking hours for "time in the destination"
+TRAVEL_DAY_MINUTES = 2 * 60  # riding in waking hours that makes a day a travel day
 MIN_DESTINATION_MINUTES = 4 * 60
 
 

@@ -490,6 +490,23 @@ def idle_day_in_la_paz(request: dict, plan: dict) -> None:
     plan["totals"]["by_currency"] = [money(1070, "BOB"), money(360, "PEN")]
 
 
+def waiting_all_day_for_the_night_bus(request: dict, plan: dict) -> None:
+    """A day in Puno with nothing until a 22:00 bus (to an overnight stay there)."""
+    request["days"] = 6
+    d5, d6 = "2027-05-16", "2027-05-17"
+    plan["days"][4] = day(
+        d5,
+        [
+            step("5.1", "free", f"{d5}T08:00", f"{d5}T21:30", "la-paz"),
+            step("5.2", "transport", f"{d5}T22:00", f"{d6}T01:30", "la-paz",
+                 "copacabana", price=money(60, "BOB"), mode="bus",
+                 ride=f"50@{d5}T22:00"),
+        ],
+        None,
+    )  # fmt: skip
+    plan["days"].append(day(d6, [], None))
+
+
 def repeat_island(request: dict, plan: dict) -> None:
     """Back to Yumani on day 5 for the afternoon."""
     d = "2027-05-16"
@@ -594,6 +611,7 @@ CASES: list[tuple[str, Mutation, str | None]] = [
     ("copacabana_skipped", via_desaguadero_without_reason, None),
     ("no_time_in_destination", arrives_on_the_last_day, None),
     ("idle_day", idle_day_in_la_paz, None),
+    ("idle_day", waiting_all_day_for_the_night_bus, None),
     ("repeat_visit", repeat_island, None),
     ("sight_closed", sight_on_a_closed_day, "1.3"),
     ("over_budget", over_budget, None),
@@ -696,6 +714,15 @@ def test_copacabana_skipped_is_exempt_by_via_or_an_explained_reason() -> None:
     )
     assert copacabana_status(request, plan) == "explained"
     assert "copacabana_skipped" not in classes(request, plan)
+
+
+def test_a_travel_day_is_not_idle() -> None:
+    """Day 2 of the good plan has only rides, free time and the stay as far as
+    activities go once the sights are dropped: a travel day, not an idle one."""
+    request, plan = copy.deepcopy(REQUEST), good_plan()
+    for sid in ("2.4", "2.6"):
+        drop(plan, sid)
+    assert "idle_day" not in classes(request, plan)
 
 
 def test_the_north_with_a_warning_is_fine() -> None:
