@@ -170,6 +170,18 @@ class EndpointSerializer(serializers.Serializer):
     timezone = serializers.CharField()
 
 
+class FromToSerializer(serializers.Serializer):
+    """Declares the ``from`` and ``to`` keys the payloads carry (``from`` is a
+    Python keyword, hence the field mapping)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "from": EndpointSerializer(help_text="Origin"),
+            "to": EndpointSerializer(help_text="Destination"),
+            **super().get_fields(),
+        }
+
+
 class PassageSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -185,14 +197,12 @@ class PassageSerializer(serializers.Serializer):
     passable = serializers.BooleanField()
 
 
-class DepartureOutputSerializer(serializers.Serializer):
+class DepartureOutputSerializer(FromToSerializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     leg = serializers.CharField()
     mode = serializers.CharField()
     operator = serializers.CharField()
-    origin = EndpointSerializer(source="from")
-    destination = EndpointSerializer(source="to")
     departure = serializers.CharField(help_text="ISO 8601 with the origin's UTC offset")
     arrival = serializers.CharField(
         help_text="ISO 8601 with the destination's UTC offset"
@@ -437,10 +447,8 @@ class ServiceWindowSerializer(serializers.Serializer):
     until = serializers.CharField(help_text="Local time HH:MM at the origin")
 
 
-class TransferOutputSerializer(serializers.Serializer):
+class TransferOutputSerializer(FromToSerializer):
     slug = serializers.CharField()
-    origin = EndpointSerializer(source="from")
-    destination = EndpointSerializer(source="to")
     mode = serializers.CharField()
     mode_name = serializers.CharField()
     minutes = serializers.IntegerField()

@@ -774,6 +774,8 @@ class Sight(Fact):
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
                     latitude__gte=-90,
                     latitude__lte=90,
                     longitude__gte=-180,
@@ -1035,7 +1037,11 @@ class Transfer(Fact):
             ),
             models.CheckConstraint(
                 condition=Q(price_per="person", vehicle_seats__isnull=True)
-                | Q(price_per="vehicle", vehicle_seats__gt=0),
+                | Q(
+                    price_per="vehicle",
+                    vehicle_seats__isnull=False,
+                    vehicle_seats__gt=0,
+                ),
                 name="transfer_vehicle_price_with_seats",
             ),
             models.CheckConstraint(

@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sight',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__gte', -90), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__lte', 180)), _connector='OR'), name='sight_coordinates_both_in_range'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__gte', -90), ('latitude__isnull', False), ('latitude__lte', 90), ('longitude__gte', -180), ('longitude__isnull', False), ('longitude__lte', 180)), _connector='OR'), name='sight_coordinates_both_in_range'),
         ),
         migrations.AddConstraint(
             model_name='sight',
@@ -175,7 +175,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='transfer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('price_per', 'person'), ('vehicle_seats__isnull', True)), models.Q(('price_per', 'vehicle'), ('vehicle_seats__gt', 0)), _connector='OR'), name='transfer_vehicle_price_with_seats'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('price_per', 'person'), ('vehicle_seats__isnull', True)), models.Q(('price_per', 'vehicle'), ('vehicle_seats__gt', 0), ('vehicle_seats__isnull', False)), _connector='OR'), name='transfer_vehicle_price_with_seats'),
         ),
         migrations.AddConstraint(
             model_name='transfer',
