@@ -413,3 +413,31 @@ def test_a_leg_through_a_crossing_must_name_its_first_post(small_catalogue_data)
     del small_catalogue_data["legs"][0]["crossing_first_side"]
     with pytest.raises(SeedError, match="puno-copacabana-bus"):
         catalogue_seed(data=small_catalogue_data)
+
+
+def test_every_sight_can_be_reached_and_left_from_a_hub(seeded):
+    """Legs and transfers lead from the four hubs to every sight's place and back,
+    except the stops seen from a ride (La Raya and Pukará on the Ruta del Sol, the
+    Tiquina strait on every Copacabana ↔ La Paz bus)."""
+    hubs = ("cusco", "puno", "copacabana", "la-paz")
+    edges = list(
+        RouteLeg.objects.exclude(mode=RouteLeg.Mode.FLIGHT).values_list(
+            "origin__slug", "destination__slug"
+        )
+    ) + list(Transfer.objects.values_list("origin__slug", "destination__slug"))
+
+    def reach(pairs: list[tuple[str, str]]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(hubs)
+        while todo:
+            here = todo.pop()
+            if here not in seen:
+                seen.add(here)
+                todo += [b for a, b in pairs if a == here]
+        return seen
+
+    there, back = reach(edges), reach([(b, a) for a, b in edges])
+    places = set(Sight.objects.values_list("place__slug", flat=True))
+    en_route = {"abra-la-raya", "pukara", "san-pedro-de-tiquina"}
+    assert places - there == en_route
+    assert places - back == en_route
