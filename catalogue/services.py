@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,6 +40,10 @@ SIGHTS_DATA = DATA_DIR / "sights.yaml"
 TRANSFERS_DATA = DATA_DIR / "transfers.yaml"
 # What seed_route loads, in order (sights and transfers refer to the route's places).
 SEED_FILES = (ROUTE_DATA, SIGHTS_DATA, TRANSFERS_DATA)
+
+
+# (slug, where) → the Place, or SeedError naming ``where``.
+PlaceLookup = Callable[[str, str], Place]
 
 
 class SeedError(Exception):
@@ -404,7 +409,7 @@ def _sight_hours(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
 
 def _sight_seed(
     raw: dict[str, Any],
-    place: Any,
+    place: PlaceLookup,
     *,
     update: bool,
     report: SeedReport,
@@ -486,7 +491,7 @@ def _sight_seed(
 
 
 def _transfer_values(
-    raw: dict[str, Any], place: Any, where: str
+    raw: dict[str, Any], place: PlaceLookup, where: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     currency = str(raw.get("currency", ""))
     price = _money_or_none(raw.get("price"), currency, where)
@@ -519,7 +524,7 @@ def _transfer_values(
 
 
 def _transfer_seed(
-    raw: dict[str, Any], place: Any, *, update: bool, report: SeedReport
+    raw: dict[str, Any], place: PlaceLookup, *, update: bool, report: SeedReport
 ) -> list[Transfer]:
     """One transfer, and its way back when the record has ``reverse`` (a mapping
     with the slug of the way back and any field that differs that way)."""
