@@ -777,6 +777,13 @@ class Planner:
                     unproven += 1
                     continue
                 total, stays, problem, solution = outcome
+                if self._empty_trips(skeleton, stays[1], solution):
+                    # The same days without the day trips the engine left empty.
+                    stripped = self._strip_empty_trips(skeleton, stays[1], solution)
+                    again = self._solve_days(stripped, remaining, engine_fail)
+                    if again not in (None, "unproven") and again[0] > total:
+                        skeleton = stripped
+                        total, stays, problem, solution = again
                 if best is None or total > best[0]:
                     best = (total, skeleton, stays, problem, solution)
             if best is not None or timed_out:
@@ -1052,21 +1059,37 @@ class Planner:
             extra.extend(long_arcs[keep:])
         return extra
 
+    def _strip_empty_trips(self, skeleton: Skeleton, meta, solution) -> Skeleton:
+        days = []
+        for day, tour in zip(skeleton.days, solution.tours, strict=True):
+            if day.excursion is not None and not self._trip_used(day, meta, tour):
+                day = dataclasses.replace(
+                    day,
+                    excursion=None,
+                    segments=day.plain_segments,
+                    fixed_points=day.fixed_points - day.trip_points,
+                    trip_points=0,
+                )
+            days.append(day)
+        return dataclasses.replace(skeleton, days=tuple(days))
+
+    def _trip_used(self, day: DayPlan, meta, tour) -> bool:
+        assert day.excursion is not None
+        cluster = day.excursion.cluster
+        return any(
+            meta[v.node][0] == "offer"
+            and self.world.cluster(meta[v.node][1].place) == cluster
+            for v in tour.visits
+        )
+
     def _empty_trips(self, skeleton: Skeleton, meta, solution) -> int:
         """Day trips the engine left empty (nothing done there): they lose their
         new-place points and a penalty, so the same skeleton without them wins."""
-        empty = 0
-        for day, tour in zip(skeleton.days, solution.tours, strict=True):
-            if day.excursion is None:
-                continue
-            cluster = day.excursion.cluster
-            if not any(
-                meta[v.node][0] == "offer"
-                and self.world.cluster(meta[v.node][1].place) == cluster
-                for v in tour.visits
-            ):
-                empty += 1
-        return empty
+        return sum(
+            1
+            for day, tour in zip(skeleton.days, solution.tours, strict=True)
+            if day.excursion is not None and not self._trip_used(day, meta, tour)
+        )
 
     def access_cost(self, base: str, offer: Offer) -> int:
         """What reaching ``offer`` from ``base`` inside its cluster and back costs

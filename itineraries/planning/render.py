@@ -61,6 +61,7 @@ class _PlanWriter:
         # The last night's stay step lasts until the next step starts.
         self.pending_stay: tuple[dict, int] | None = None
         self.tickets: set[str] = set()  # shared sight tickets already paid
+        self.unverified: list[Text] = []  # rides from timetables not verified
 
     # --- primitives ---------------------------------------------------------------
 
@@ -254,20 +255,13 @@ class _PlanWriter:
         )
         self.here, self.now = ride.destination, ride.arrive
         if not ride.verified:
-            self.warnings.append(
-                Msg(
-                    gettext_noop(
-                        "The %(mode)s %(origin)s → %(destination)s at %(time)s "
-                        "is from a timetable we could not verify; confirm it "
-                        "with %(operator)s."
-                    ),
-                    {
-                        "mode": ride.mode_name,
-                        "origin": world.places[ride.origin].name,
-                        "destination": world.places[ride.destination].name,
-                        "time": world.local(ride.origin, ride.depart).strftime("%H:%M"),
-                        "operator": ride.operator,
-                    },
+            local = world.local(ride.origin, ride.depart)
+            origin = world.places[ride.origin].name
+            destination = world.places[ride.destination].name
+            self.unverified.append(
+                Text(
+                    f"{origin.en} → {destination.en} {local:%H:%M} ({ride.operator})",
+                    f"{origin.es} → {destination.es} {local:%H:%M} ({ride.operator})",
                 )
             )
         if ride.passage and ride.passage.disrupted:
@@ -467,6 +461,23 @@ def render_plan(
             {"date": day.date.isoformat(), "night": night, "steps": writer.steps}
         )
     assert writer.here == request.destination, (writer.here, request.destination)
+    if writer.unverified:
+        # One notice for all of them, not one per ride.
+        writer.warnings.insert(
+            0,
+            Msg(
+                gettext_noop(
+                    "Times we could not verify with the operator (confirm them "
+                    "locally a day before): %(rides)s."
+                ),
+                {
+                    "rides": Text(
+                        "; ".join(t.en for t in writer.unverified),
+                        "; ".join(t.es for t in writer.unverified),
+                    )
+                },
+            ),
+        )
     explanation = _explanation(planner, skeleton, stays, writer)
     totals = _totals(planner, writer.spend, writer.estimated)
     if request.budget is not None:

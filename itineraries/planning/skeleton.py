@@ -190,6 +190,8 @@ class DayPlan:
     fixed_points: int = 0  # place points minus ride, early and ping-pong penalties
     stay_points: int = 0  # the best stay of the night (what the planner may reach)
     item_bound: int = 0  # a valid bound of the day's experience and sight points
+    trip_points: int = 0  # the day trip's part of fixed_points
+    plain_segments: tuple[Segment, ...] = ()  # the day's segments without its trip
 
     @property
     def hops(self) -> tuple[Hop, ...]:
@@ -1006,8 +1008,14 @@ class SkeletonSearch:
         cap = self._day_cap(state)
         visited = state.visited
         stays, moves = self._options(d, here, state.start)
+        # The day's segments without a day trip (to drop an empty one later).
+        plain: dict[object, tuple[Segment, ...]] = {}
+        if stays:
+            plain[None] = stays[0][1]
+        for _target, move, _p, _c, _l, options in moves:
+            plain[move] = options[0][1]
 
-        def day(move, evening, night, excursion, segments, end, fixed, stay):
+        def day(move, evening, night, excursion, segments, end, fixed, stay, trip=0):
             value, bound = self._day_value(state, segments, cap)
             plan = DayPlan(
                 d,
@@ -1024,6 +1032,8 @@ class SkeletonSearch:
                 fixed,
                 stay,
                 bound,
+                trip,
+                plain.get(move, segments) if excursion is not None else segments,
             )
             return plan, value
 
@@ -1046,6 +1056,7 @@ class SkeletonSearch:
                             end_here,
                             ex_points,
                             0,
+                            ex_points,
                         )
                         yield plan, None, value + ex_points, ex_cost
                         continue
@@ -1059,6 +1070,7 @@ class SkeletonSearch:
                         end_here,
                         ex_points + place_points,
                         stay,
+                        ex_points,
                     )
                     if excursion is not None:
                         nxt = replace(nxt, visited=nxt.visited | {excursion.cluster})
@@ -1122,6 +1134,7 @@ class SkeletonSearch:
                         end,
                         ex_points - penalty,
                         0,
+                        ex_points,
                     )
                     yield plan, None, value + ex_points - penalty, ride_cost + ex_cost
                     continue
@@ -1135,6 +1148,7 @@ class SkeletonSearch:
                     end,
                     ex_points + place_points - penalty,
                     stay,
+                    ex_points,
                 )
                 if excursion is not None:
                     nxt = replace(nxt, visited=nxt.visited | {excursion.cluster})
