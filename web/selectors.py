@@ -15,9 +15,8 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from catalogue.models import (
     ANDEAN_COMMUNITY,

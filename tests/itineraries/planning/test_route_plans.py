@@ -16,7 +16,7 @@ from itineraries.planning.planner import Planner
 from itineraries.planning.validate import validate_plan
 from itineraries.planning.world import Budget
 
-from .worlds import START, route_world, request
+from .worlds import START, request, route_world
 
 
 def plan(world, seconds: float = 10.0, **kwargs):
