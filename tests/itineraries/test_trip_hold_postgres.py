@@ -11,7 +11,7 @@ from django.db import connection
 
 from itineraries import services
 from itineraries.models import TripBooking, TripPlan
-from itineraries.selectors import TripOwner, plan_trip_parts
+from itineraries.selectors import TripOwner, plan_secret_hash, plan_trip_parts
 from providers.models import Booking, Listing, Slot
 from providers.services import slot_set
 from tests.itineraries.factories import future_start, make_transport_offer
@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 10
 PERSONS = 3
 BEDS_FOR = 3  # parties that fit in the contested night
+KEY = "the-plans-secret"  # each copy of the plan opens with it
 
 
 def test_concurrent_trip_holds_share_the_last_beds_without_deadlock(client, offers):
@@ -55,6 +56,7 @@ def test_concurrent_trip_holds_share_the_last_beds_without_deadlock(client, offe
             request=solved.request,
             status=TripPlan.Status.SOLVED,
             days=solved.days if i % 2 else list(reversed(solved.days)),
+            secret_hash=plan_secret_hash(KEY),
         )
         for i in range(THREADS)
     ]
@@ -65,7 +67,7 @@ def test_concurrent_trip_holds_share_the_last_beds_without_deadlock(client, offe
     def attempt(plan: TripPlan) -> None:
         try:
             barrier.wait()
-            services.trip_hold(plan=plan, owner=TripOwner())
+            services.trip_hold(plan=plan, owner=TripOwner(plan_secret=KEY))
             results.append("held")
         except services.TripPartsUnavailable as exc:
             assert [p["step_id"] for p in exc.parts] == [night.step_id], exc.parts
