@@ -422,12 +422,18 @@ class TripActSerializer(serializers.Serializer):
     The manage token goes in the X-Manage-Token header, never in the body."""
 
     trip_booking = serializers.UUIDField(required=False)
-    manage_token = serializers.JSONField(required=False)
 
-    def validate_manage_token(self, value: Any) -> None:
-        raise serializers.ValidationError(
-            _("Send the manage token in the X-Manage-Token header, not in the body.")
-        )
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "manage_token" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "manage_token": _(
+                        "Send the manage token in the X-Manage-Token header, not in "
+                        "the body."
+                    )
+                }
+            )
+        return attrs
 
 
 class TripConfirmSerializer(TripActSerializer):

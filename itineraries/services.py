@@ -399,21 +399,26 @@ def _visitor_hold_elsewhere(
     return holds.order_by("-created_at").first()
 
 
-def _one_hold_error(other: TripBooking, owner: TripOwner) -> VisitorHoldLimit:
+def one_hold_message(other: TripBooking, *, theirs: bool) -> str:
+    """Why a visitor cannot hold another plan while ``other`` is on hold; it is
+    named only to whoever is known to hold it (``theirs``)."""
     until = other.expires_at.astimezone(dt.UTC).strftime("%H:%M UTC")
-    if trip_booking_get_owned(trip_id=other.pk, owner=owner) is not None:
-        message = _(
+    if theirs:
+        return _(
             "You already hold trip booking %(id)s until %(until)s: confirm or "
             "release it before holding another plan (one hold at a time without an "
             "agency API key)."
         ) % {"id": other.pk, "until": until}
-    else:
-        message = _(
-            "A hold made from your connection runs until %(until)s: confirm or "
-            "release it before holding another plan (one hold at a time without an "
-            "agency API key)."
-        ) % {"until": until}
-    return VisitorHoldLimit(message, trip=other)
+    return _(
+        "A hold made from your connection runs until %(until)s: confirm or "
+        "release it before holding another plan (one hold at a time without an "
+        "agency API key)."
+    ) % {"until": until}
+
+
+def _one_hold_error(other: TripBooking, owner: TripOwner) -> VisitorHoldLimit:
+    theirs = trip_booking_get_owned(trip_id=other.pk, owner=owner) is not None
+    return VisitorHoldLimit(one_hold_message(other, theirs=theirs), trip=other)
 
 
 def trip_hold(

@@ -333,13 +333,12 @@ def _hold(
         ]
         return _unavailable(request, plan, key, 409, parts=parts)
     except services.VisitorHoldLimit as exc:
-        own = ""
+        own, message = "", exc.message
         with contextlib.suppress(AccessEnded):
-            if _access(request, exc.trip):
+            if _access(request, exc.trip):  # this session's hold: name it
                 own = _checkout_url(exc.trip.pk)
-        return _unavailable(
-            request, plan, key, 409, message=exc.message, own_hold_url=own
-        )
+                message = services.one_hold_message(exc.trip, theirs=True)
+        return _unavailable(request, plan, key, 409, message=message, own_hold_url=own)
     except services.PlanNotHoldable as exc:
         return _unavailable(request, plan, key, 409, message=exc.message)
     _remember(request, held.trip.pk, held.manage_token)
