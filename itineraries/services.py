@@ -4,6 +4,7 @@ itinerary (trip bookings)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -399,6 +400,22 @@ def _visitor_hold_elsewhere(
     return holds.order_by("-created_at").first()
 
 
+def _visitor_lock(owner: TripOwner) -> None:
+    """Serialise one visitor's holds until the transaction ends (PostgreSQL advisory
+    lock), so that holds of two plans sent at once cannot both pass the one-hold
+    check. SQLite runs one writing transaction at a time anyway."""
+    if owner.agency is not None or connection.vendor != "postgresql":
+        return
+    ident = f"user-{owner.user.pk}" if owner.user is not None else owner.visitor
+    if not ident:
+        return
+    key = int.from_bytes(
+        hashlib.sha256(ident.encode()).digest()[:8], "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def one_hold_message(other: TripBooking, *, theirs: bool) -> str:
     """Why a visitor cannot hold another plan while ``other`` is on hold; it is
     named only to whoever is known to hold it (``theirs``)."""
@@ -490,6 +507,7 @@ def trip_hold(
             else:
                 message = _("This plan is already held or booked.")
             raise PlanNotHoldable(message, field="id")
+        _visitor_lock(owner)
         other = _visitor_hold_elsewhere(owner, plan, now)
         if other is not None:
             raise _one_hold_error(other, owner)
