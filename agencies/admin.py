@@ -68,6 +68,7 @@ class AgencyAdmin(admin.ModelAdmin):
         "name",
         "contact_email",
         "commission_bps",
+        "hold_max_minutes",
         "is_active",
         "created_at",
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +24,15 @@ class Agency(models.Model):
         default=0,
         help_text=_("1000 = 10 %. The agency's net price is retail minus this."),
     )
+    # The agency's contract: how long its holds (OCTO reservations, whole-itinerary
+    # holds) may last. Empty: HOLD_MAX_MINUTES, which is also the ceiling.
+    hold_max_minutes = models.PositiveIntegerField(
+        _("longest hold (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("The agency's contract. Empty: the default (HOLD_MAX_MINUTES)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -36,6 +47,18 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.hold_max_minutes and self.hold_max_minutes > settings.HOLD_MAX_MINUTES:
+            raise ValidationError(
+                {
+                    "hold_max_minutes": _(
+                        "At most %(max)s minutes (HOLD_MAX_MINUTES), the longest "
+                        "hold anyone may have."
+                    )
+                    % {"max": settings.HOLD_MAX_MINUTES}
+                }
+            )
 
 
 class AgencyMember(models.Model):

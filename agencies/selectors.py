@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -67,6 +68,13 @@ def api_key_from_header(key: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+def agency_hold_max_minutes(agency: Agency) -> int:
+    """The longest hold the agency's contract allows (minutes): its own maximum,
+    else HOLD_MAX_MINUTES, never more than HOLD_MAX_MINUTES."""
+    own = agency.hold_max_minutes
+    return min(own, settings.HOLD_MAX_MINUTES) if own else settings.HOLD_MAX_MINUTES
 
 
 def agency_has_webhooks(*, agency_id: int) -> bool:

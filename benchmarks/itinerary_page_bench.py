@@ -105,6 +105,10 @@ def fresh_database(keep: bool) -> tuple[str, Any]:
 # --- Data -----------------------------------------------------------------------------
 
 
+# The plans' secret: their pages are /plans/<id>/<KEY>/.
+KEY = "itinerary-page-benchmark-key"
+
+
 def make_plan(days: int, start: dt.date):
     """A plan made as the plan form makes it, solved by the (eager) task."""
     from django.db import transaction
@@ -125,7 +129,7 @@ def make_plan(days: int, start: dt.date):
     serializer.is_valid(raise_exception=True)
     started = time.perf_counter()
     with transaction.atomic():
-        plan = plan_create(data=request_data(serializer.validated_data))
+        plan = plan_create(data=request_data(serializer.validated_data), secret=KEY)
     plan = TripPlan.objects.get(pk=plan.pk)
     seconds = time.perf_counter() - started
     if plan.status != TripPlan.Status.SOLVED:
@@ -139,7 +143,7 @@ def make_plan(days: int, start: dt.date):
 def book(client, plan, *, confirm: bool) -> tuple[str | None, str]:
     """Book ``plan`` through the website; returns the checkout URL (on hold) or the
     manage URL (confirmed), and a note."""
-    response = client.post(f"/plans/{plan.pk}/book/")
+    response = client.post(f"/plans/{plan.pk}/{KEY}/book/")
     if response.status_code != 302:
         return None, f"booking refused ({response.status_code})"
     checkout = response["Location"]
@@ -393,10 +397,14 @@ def main(argv: list[str] | None = None) -> int:
         pages: list[tuple[str, Any, str]] = [
             ("home", visitor, "/"),
             ("plan form", visitor, "/plan/"),
-            ("itinerary 14 d", visitor, f"/plans/{plan14.pk}/"),
-            ("itinerary 14 d (es)", spanish, f"/plans/{plan14.pk}/"),
-            ("itinerary 14 d in USD", visitor, f"/plans/{plan14.pk}/?currency=USD"),
-            ("itinerary 6 d", visitor, f"/plans/{plan6.pk}/"),
+            ("itinerary 14 d", visitor, f"/plans/{plan14.pk}/{KEY}/"),
+            ("itinerary 14 d (es)", spanish, f"/plans/{plan14.pk}/{KEY}/"),
+            (
+                "itinerary 14 d in USD",
+                visitor,
+                f"/plans/{plan14.pk}/{KEY}/?currency=USD",
+            ),
+            ("itinerary 6 d", visitor, f"/plans/{plan6.pk}/{KEY}/"),
         ]
         if checkout:
             pages.append(("checkout (14 d, on hold)", visitor, checkout))
@@ -442,8 +450,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.http:
             paths = {
-                "itinerary 14 d (http)": f"/plans/{plan14.pk}/",
-                "itinerary 6 d (http)": f"/plans/{plan6.pk}/",
+                "itinerary 14 d (http)": f"/plans/{plan14.pk}/{KEY}/",
+                "itinerary 6 d (http)": f"/plans/{plan6.pk}/{KEY}/",
                 "home (http)": "/",
             }
             connection.close()

@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from agencies.auth import request_agency
@@ -27,6 +25,7 @@ from itineraries.planning.world import HUBS, Pace
 from providers.models import Booking, InterestTag
 from providers.selectors import listing_list_bookable
 from tourism.exceptions import ApplicationError, NotFoundError
+from tourism.ratelimit import ClientRateThrottle, client_ident
 
 MAX_DAYS = 21
 MAX_PERSONS = 20
@@ -284,42 +283,44 @@ def plan_output(plan: TripPlan) -> dict[str, Any]:
     }
 
 
-def _created(plan: TripPlan) -> Response:
+def _created(plan: TripPlan, secret: str = "") -> Response:
+    """201 with the plan when solved at once, else 202; ``secret`` (the plan's, for
+    a creator without an API key) is shown this once."""
     plan.refresh_from_db()
+    shown = {"secret": secret} if secret else {}
     if plan.is_final:
-        return Response(plan_output(plan), status=status.HTTP_201_CREATED)
+        return Response({**plan_output(plan), **shown}, status=status.HTTP_201_CREATED)
     return Response(
-        {"id": str(plan.pk), "status": plan.status},
+        {"id": str(plan.pk), "status": plan.status, **shown},
         status=status.HTTP_202_ACCEPTED,
     )
 
 
-class PlanThrottle(ScopedRateThrottle):
-    """The plan endpoints' rate, counted per agency (an API key's principal has no
-    pk: counted by it, every agency would share one count), per signed-in traveller,
-    else per IP."""
+# --- Who asks, and how often ----------------------------------------------------------
 
-    scope_attr = "throttle_scope"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        agency = request_agency(request)
-        if agency is not None:
-            ident = f"agency-{agency.pk}"
-        elif getattr(request.user, "is_authenticated", False):
-            ident = f"user-{request.user.pk}"
-        else:
-            ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+MANAGE_TOKEN_HEADER = "X-Manage-Token"
+PLAN_SECRET_HEADER = "X-Plan-Secret"
 
 
-def _plan_made_by(request: Request, plan: TripPlan) -> TripPlan:
-    """Record the agency whose API key made the plan (its own plan: only it may hold
-    it). The solver never writes this column, so the solve may already have run."""
-    agency = request_agency(request)
-    if agency is not None:
-        plan.agency = agency
-        plan.save(update_fields=["agency"])
-    return plan
+class PlanRateThrottle(ClientRateThrottle):
+    """Plans made (and re-plans) per client: agency, signed-in user, else IP."""
+
+    scope = "plans"
+    rate_setting = "PLAN_RATE_LIMIT"
+
+
+class HoldRateThrottle(ClientRateThrottle):
+    """Holds per visitor (signed-in user, else IP); an agency's holds are bounded by
+    its key's rate and its contract."""
+
+    scope = "holds"
+    rate_setting = "HOLD_RATE_LIMIT"
+    agencies_too = False
+
+
+class ManageTokenExpired(ApplicationError):
+    status_code = 410
+    code = "expired"
 
 
 def _plan_user(request: Request):
@@ -331,9 +332,49 @@ def _plan_user(request: Request):
     return None
 
 
+def _owner(request: Request) -> services.TripOwner:
+    """The requester: an agency (API key), a signed-in traveller (session), the
+    manage token of a trip booking (only in the X-Manage-Token header: never in a
+    URL or a body), the plan's secret (X-Plan-Secret), and who a visitor without
+    API key or account is (their address, for the one-hold-at-a-time rule)."""
+    agency = request_agency(request)
+    user = _plan_user(request)
+    token = request.headers.get(MANAGE_TOKEN_HEADER, "")[:200]
+    expired = selectors.manage_token_expired_at(token)
+    if expired is not None:
+        raise ManageTokenExpired(
+            str(
+                _(
+                    "This manage token expired on %(date)s (some days after the "
+                    "trip's last day)."
+                )
+            )
+            % {"date": expired.date().isoformat()},
+            field=MANAGE_TOKEN_HEADER,
+        )
+    anonymous = agency is None and user is None
+    return services.TripOwner(
+        agency=agency,
+        user=user,
+        token=token,
+        plan_secret=request.headers.get(PLAN_SECRET_HEADER, "")[:200],
+        visitor=selectors.visitor_hash(client_ident(request)) if anonymous else "",
+    )
+
+
+def _plan_for(
+    request: Request, plan_id, owner: services.TripOwner | None = None
+) -> TripPlan:
+    """The plan if the requester may see it (its agency, its traveller, or the
+    holder of its secret); 404 for anyone else, as for an unknown id."""
+    plan = selectors.plan_get(plan_id=plan_id)
+    if plan is None or not selectors.plan_open_to(plan, owner or _owner(request)):
+        raise NotFoundError(str(_("No such plan.")), field="id")
+    return plan
+
+
 class PlanCreateApi(APIView):
-    throttle_classes = [PlanThrottle]
-    throttle_scope = "plans"
+    throttle_classes = [PlanRateThrottle]
 
     @extend_schema(
         request=PlanRequestSerializer,
@@ -341,16 +382,25 @@ class PlanCreateApi(APIView):
             201: OpenApiResponse(description="The plan, solved at once"),
             202: OpenApiResponse(description="Queued: poll GET /plans/{id}/"),
             400: ErrorSerializer,
+            429: ErrorSerializer,
         },
         summary="Plan a trip",
+        description="Without an API key the answer carries the plan's `secret`, "
+        "shown this once: send it as the X-Plan-Secret header to read, re-plan and "
+        "hold the plan (its id alone opens nothing).",
     )
     def post(self, request: Request) -> Response:
         serializer = PlanRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        agency = request_agency(request)
+        secret = "" if agency is not None else services.plan_secret_new()
         plan = services.plan_create(
-            data=request_data(serializer.validated_data), user=_plan_user(request)
+            data=request_data(serializer.validated_data),
+            user=_plan_user(request),
+            agency=agency,
+            secret=secret,
         )
-        return _created(_plan_made_by(request, plan))
+        return _created(plan, secret)
 
 
 class PlanDetailApi(APIView):
@@ -358,10 +408,7 @@ class PlanDetailApi(APIView):
         responses={200: OpenApiResponse(description="The plan"), 404: ErrorSerializer}
     )
     def get(self, request: Request, plan_id) -> Response:
-        plan = selectors.plan_get(plan_id=plan_id)
-        if plan is None:
-            raise NotFoundError(str(_("No such plan.")), field="id")
-        return Response(plan_output(plan))
+        return Response(plan_output(_plan_for(request, plan_id)))
 
 
 class ReplanSerializer(serializers.Serializer):
@@ -380,8 +427,7 @@ class ReplanSerializer(serializers.Serializer):
 
 
 class PlanReplanApi(APIView):
-    throttle_classes = [PlanThrottle]
-    throttle_scope = "plans"
+    throttle_classes = [PlanRateThrottle]
 
     @extend_schema(
         request=ReplanSerializer,
@@ -390,13 +436,12 @@ class PlanReplanApi(APIView):
             202: OpenApiResponse(description="Queued"),
             400: ErrorSerializer,
             404: ErrorSerializer,
+            429: ErrorSerializer,
         },
         summary="Re-plan keeping and dropping steps",
     )
     def post(self, request: Request, plan_id) -> Response:
-        plan = selectors.plan_get(plan_id=plan_id)
-        if plan is None:
-            raise NotFoundError(str(_("No such plan.")), field="id")
+        plan = _plan_for(request, plan_id)
         serializer = ReplanSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         new = services.plan_replan(
@@ -404,13 +449,12 @@ class PlanReplanApi(APIView):
             keep=serializer.validated_data["keep"],
             drop=serializer.validated_data["drop"],
             user=_plan_user(request),
+            agency=request_agency(request),
         )
-        return _created(_plan_made_by(request, new))
+        return _created(new)
 
 
 # --- Whole-itinerary holds (trip bookings) ------------------------------------------
-
-MANAGE_TOKEN_HEADER = "X-Manage-Token"
 
 
 class LeadSerializer(serializers.Serializer):
@@ -434,29 +478,31 @@ class LeadSerializer(serializers.Serializer):
 
 
 class TripHoldSerializer(serializers.Serializer):
+    # Its range depends on who holds (services.trip_hold_minutes).
     hold_minutes = serializers.IntegerField(required=False, allow_null=True)
     lead = LeadSerializer(required=False, allow_null=True)
     reseller_reference = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
 
-    def validate_hold_minutes(self, value: int | None) -> int | None:
-        if value is not None and not 1 <= value <= settings.HOLD_MAX_MINUTES:
-            raise serializers.ValidationError(
-                _("Hold between 1 and %(max)s minutes.")
-                % {"max": settings.HOLD_MAX_MINUTES}
-            )
-        return value
-
 
 class TripActSerializer(serializers.Serializer):
-    """Body of confirm and cancel: which trip booking (default: yours of this plan),
-    and the manage token (or send it as the X-Manage-Token header)."""
+    """Body of confirm and cancel: which trip booking (default: yours of this plan).
+    The manage token goes in the X-Manage-Token header, never in the body."""
 
     trip_booking = serializers.UUIDField(required=False)
-    manage_token = serializers.CharField(
-        max_length=200, required=False, allow_blank=True
-    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "manage_token" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "manage_token": _(
+                        "Send the manage token in the X-Manage-Token header, not in "
+                        "the body."
+                    )
+                }
+            )
+        return attrs
 
 
 class TripConfirmSerializer(TripActSerializer):
@@ -465,17 +511,6 @@ class TripConfirmSerializer(TripActSerializer):
 
 def _body(request: Request) -> dict[str, Any]:
     return request.data if isinstance(request.data, dict) else {}
-
-
-def _owner(request: Request) -> services.TripOwner:
-    """The requester: an agency (API key), a signed-in traveller (session), and/or the
-    manage token of an anonymous hold (header, or ``manage_token`` in the body)."""
-    agency = request_agency(request)
-    user = _plan_user(request)
-    token = request.headers.get(MANAGE_TOKEN_HEADER, "")
-    if not token:
-        token = _body(request).get("manage_token") or ""
-    return services.TripOwner(agency=agency, user=user, token=str(token)[:200])
 
 
 def _money_by_currency(amounts: list[tuple[int, str]]) -> list[dict[str, str]]:
@@ -579,16 +614,8 @@ def _parts_errors(parts: list[dict[str, Any]], language: str) -> list[dict[str, 
     return [{**p, "title": _localise(p.get("title"), language)} for p in parts]
 
 
-def _plan_for(plan_id) -> TripPlan:
-    plan = selectors.plan_get(plan_id=plan_id)
-    if plan is None:
-        raise NotFoundError(str(_("No such plan.")), field="id")
-    return plan
-
-
 class PlanHoldApi(APIView):
-    throttle_classes = [PlanThrottle]
-    throttle_scope = "plans"
+    throttle_classes = [HoldRateThrottle]
 
     @extend_schema(
         request=TripHoldSerializer,
@@ -600,15 +627,17 @@ class PlanHoldApi(APIView):
             400: ErrorSerializer,
             404: ErrorSerializer,
             409: OpenApiResponse(
-                description="Not held: the plan is not solved or already held, or "
-                "parts are gone (listed in 'unavailable', with a re-plan hint)"
+                description="Not held: the plan is not solved or already held, the "
+                "visitor already holds another plan, or parts are gone (listed in "
+                "'unavailable', with a re-plan hint)"
             ),
+            429: ErrorSerializer,
         },
         summary="Hold a whole itinerary",
     )
     def post(self, request: Request, plan_id) -> Response:
         owner = _owner(request)
-        plan = _plan_for(plan_id)
+        plan = _plan_for(request, plan_id, owner)
         serializer = TripHoldSerializer(data=_body(request))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

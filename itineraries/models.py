@@ -10,9 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TripPlan(models.Model):
-    """One plan request and its result. The id is a random UUID: knowing it is what
-    lets a traveller read the plan (it is the secret of their link); agencies and
-    signed-in travellers also own their plans."""
+    """One plan request and its result. Its owner reads, re-plans and holds it:
+    the agency whose API key made it, the signed-in traveller who made it, or whoever
+    holds the plan's secret (given once to the creator without an API key, part of
+    the website's plan URL; only its SHA-256 is stored). Re-plans keep their plan's
+    secret. The id alone opens nothing."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -71,6 +73,7 @@ class TripPlan(models.Model):
         blank=True,
         related_name="trip_plans",
     )
+    secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("solving started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -129,6 +132,16 @@ class TripBooking(models.Model):
         related_name="trip_bookings",
     )
     manage_token_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False
+    )
+    # The manage token stops working then (MANAGE_TOKEN_DAYS_AFTER_TRIP after the
+    # trip's last day).
+    manage_token_expires_at = models.DateTimeField(
+        _("manage link expires at"), null=True, blank=True
+    )
+    # Who held it without an account or API key (SHA-256 of the website session, or
+    # of the client's address for a keyless API call): one hold at a time each.
+    visitor_hash = models.CharField(
         max_length=64, blank=True, db_index=True, editable=False
     )
     lead_name = models.CharField(_("lead traveller"), max_length=160, blank=True)

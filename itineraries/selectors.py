@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -708,13 +710,18 @@ def trip_booking_get(*, trip_id) -> TripBooking | None:
 
 @dataclass(frozen=True)
 class TripOwner:
-    """Who asks about a trip booking: the agency of the API key, the signed-in
-    traveller, and/or the manage token a website visitor was given (any may be
-    missing)."""
+    """Who asks about a plan or a trip booking: the agency of the API key, the
+    signed-in traveller, the manage token of a trip booking (the X-Manage-Token
+    header, or the website session), the plan's secret (the X-Plan-Secret header, or
+    the website's plan URL), and, for a hold without an account or API key, who the
+    visitor is (``visitor_hash``: their website session or their address). Any may
+    be missing."""
 
     agency: object | None = None  # agencies.models.Agency
     user: object | None = None  # a signed-in user
     token: str = ""
+    plan_secret: str = ""
+    visitor: str = ""
 
     @property
     def anonymous(self) -> bool:
@@ -724,6 +731,50 @@ class TripOwner:
 def manage_token_hash(token: str) -> str:
     # 256 random bits: one SHA-256 is enough (nothing to brute-force).
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def plan_secret_hash(secret: str) -> str:
+    # Random too (secrets.token_urlsafe): one SHA-256 is enough.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def visitor_hash(ident: str) -> str:
+    """The stored form of a visitor's identity (``session-…``, ``ip-…``)."""
+    return hashlib.sha256(ident.encode()).hexdigest()
+
+
+def manage_token_expiry(plan: TripPlan) -> dt.datetime:
+    """When a manage token of a trip on ``plan`` stops working: the end of the
+    MANAGE_TOKEN_DAYS_AFTER_TRIP-th day after the trip's last day (UTC)."""
+    dates = [day["date"] for day in plan.days or [] if day.get("date")]
+    if dates:
+        last = max(dt.date.fromisoformat(d) for d in dates)
+    else:
+        request = plan.request or {}
+        last = dt.date.fromisoformat(str(request["start_date"])) + dt.timedelta(
+            days=int(request.get("days", 1)) - 1
+        )
+    after = dt.timedelta(days=settings.MANAGE_TOKEN_DAYS_AFTER_TRIP + 1)
+    return dt.datetime.combine(last + after, dt.time.min, tzinfo=dt.UTC)
+
+
+def _token_live(now: dt.datetime) -> Q:
+    return Q(manage_token_expires_at__isnull=True) | Q(manage_token_expires_at__gt=now)
+
+
+def manage_token_expired_at(token: str) -> dt.datetime | None:
+    """When ``token``'s manage token expired, if it is one that has; else None
+    (unknown tokens too)."""
+    if not token or len(token) > 200:
+        return None
+    return (
+        TripBooking.objects.filter(
+            manage_token_hash=manage_token_hash(token),
+            manage_token_expires_at__lte=timezone.now(),
+        )
+        .values_list("manage_token_expires_at", flat=True)
+        .first()
+    )
 
 
 def _owner_filter(owner: TripOwner) -> Q | None:
@@ -739,6 +790,7 @@ def _owner_filter(owner: TripOwner) -> Q | None:
                 agency__isnull=True,
                 user__isnull=True,
             )
+            & _token_live(timezone.now())
         )
     if not conditions:
         return None
@@ -776,10 +828,26 @@ def trip_booking_for_plan(
 
 
 def plan_open_to(plan: TripPlan, owner: TripOwner) -> bool:
-    """Whether ``owner`` may hold ``plan``: a plan made by an agency or a signed-in
-    traveller is theirs; any other plan is open to whoever has its id (its link)."""
+    """Whether ``owner`` may read, re-plan and hold ``plan``: a plan made with an
+    agency's API key is that agency's alone; any other plan is open to the
+    signed-in traveller who made it, to whoever holds its secret (compared in
+    constant time), and to the owner of a trip booking of it by its manage token
+    (to hold it again). To anyone else it does not exist (404)."""
     if plan.agency_id is not None:
         return owner.agency is not None and owner.agency.pk == plan.agency_id
-    if plan.user_id is not None:
-        return owner.user is not None and owner.user.pk == plan.user_id
-    return True
+    if owner.user is not None and plan.user_id == owner.user.pk:
+        return True
+    if (
+        plan.secret_hash
+        and owner.plan_secret
+        and hmac.compare_digest(plan.secret_hash, plan_secret_hash(owner.plan_secret))
+    ):
+        return True
+    if owner.token:
+        return TripBooking.objects.filter(
+            _token_live(timezone.now()),
+            plan=plan,
+            manage_token_hash=manage_token_hash(owner.token),
+            agency__isnull=True,
+        ).exists()
+    return False

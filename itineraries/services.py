@@ -4,6 +4,7 @@ itinerary (trip bookings)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -12,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.selectors import agency_hold_max_minutes
 from catalogue.services import money_to_minor
 from itineraries.models import TripBooking, TripBookingPart, TripPlan
 from itineraries.planning.messages import render_all
@@ -24,9 +26,11 @@ from itineraries.planning.world import Budget, Pace, PlanRequest
 from itineraries.selectors import (
     TripOwner,
     TripPartSpec,
+    manage_token_expiry,
     manage_token_hash,
     party_units,
     plan_open_to,
+    plan_secret_hash,
     plan_trip_parts,
     trip_booking_get,
     trip_booking_get_owned,
@@ -35,14 +39,16 @@ from itineraries.selectors import (
 from providers.models import Booking, Listing
 from providers.selectors import listings_with_offer
 from providers.services import booking_cancel, booking_confirm, booking_hold
-from providers.services.bookings import booking_expire_hold, hold_length
+from providers.services.bookings import booking_expire_hold
 from tourism.exceptions import (
     ApplicationError,
     BookingExpired,
     BookingStateError,
     BookingUnavailable,
     NotFoundError,
+    RateLimited,
 )
+from tourism.ratelimit import rate_admit
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import PlanResult
@@ -112,17 +118,58 @@ def plan_compute(
     return Planner(world, request, time_limit_s=limit).run()
 
 
+SOLVER_RUNS_KEY = "ratelimit:solver-runs"
+
+
+def solver_run_admit() -> None:
+    """Count one solver run against SOLVER_RUNS_PER_MINUTE (all clients together);
+    RateLimited (429, with the seconds to wait) when the minute is full."""
+    per_minute = settings.SOLVER_RUNS_PER_MINUTE
+    if per_minute <= 0:
+        return
+    wait = rate_admit(SOLVER_RUNS_KEY, per_minute, 60)
+    if wait is not None:
+        raise RateLimited(
+            _(
+                "The planner is busy: too many plans are being made right now. Try "
+                "again in %(seconds)s seconds."
+            )
+            % {"seconds": wait},
+            retry_after=wait,
+        )
+
+
+def plan_secret_new() -> str:
+    """A new plan secret (the creator's link to the plan; only its hash is kept)."""
+    return secrets.token_urlsafe(24)
+
+
 def plan_create(
-    *, data: Mapping[str, Any], user=None, parent: TripPlan | None = None
+    *,
+    data: Mapping[str, Any],
+    user=None,
+    parent: TripPlan | None = None,
+    agency=None,
+    secret: str = "",
 ) -> TripPlan:
     """Store a validated request and queue its solve (run at once when Celery is
-    eager, i.e. on the embedded default)."""
+    eager, i.e. on the embedded default). The plan belongs to ``agency`` (an API
+    key's) or to ``user`` (signed in) and/or to the holder of ``secret``; a re-plan
+    (``parent``) made without a secret of its own keeps its parent's. Every solve
+    counts against the global limit of solver runs (RateLimited when full)."""
     from itineraries.tasks import plan_solve_task
 
+    solver_run_admit()
+    if secret:
+        secret_hash = plan_secret_hash(secret)
+    else:
+        secret_hash = parent.secret_hash if parent is not None else ""
     plan = TripPlan.objects.create(
         request=dict(data),
         user=user if getattr(user, "is_authenticated", False) else None,
+        agency=agency,
         parent=parent,
+        secret_hash="" if agency is not None else secret_hash,
     )
     transaction.on_commit(lambda: plan_solve_task.delay(str(plan.pk)))
     return plan
@@ -204,7 +251,7 @@ def _steps_by_id(plan: TripPlan) -> dict[str, tuple[dict, dict]]:
 
 
 def plan_replan(
-    *, plan: TripPlan, keep: list[str], drop: list[str], user=None
+    *, plan: TripPlan, keep: list[str], drop: list[str], user=None, agency=None
 ) -> TripPlan:
     """A new plan from ``plan``: kept steps are required, dropped ones excluded."""
     if plan.status != TripPlan.Status.SOLVED:
@@ -231,7 +278,7 @@ def plan_replan(
             field="drop",
         )
     data = replan_request(plan, keep=keep, drop=drop)
-    return plan_create(data=data, user=user, parent=plan)
+    return plan_create(data=data, user=user, agency=agency, parent=plan)
 
 
 def replan_request(plan: TripPlan, *, keep: list[str], drop: list[str]) -> dict:
@@ -331,6 +378,17 @@ class TripHoldExpired(BookingExpired):
         self.parts = parts
 
 
+class VisitorHoldLimit(PlanNotHoldable):
+    """A visitor without an API key already holds another plan (``trip``): one hold
+    at a time."""
+
+    code = "one_hold_at_a_time"
+
+    def __init__(self, message: str, *, trip: TripBooking) -> None:
+        super().__init__(message, field="id")
+        self.trip = trip
+
+
 @dataclass(frozen=True)
 class TripHold:
     trip: TripBooking
@@ -357,6 +415,92 @@ def _trip_listings(ids: set[int]) -> dict[int, Listing]:
     return {listing.pk: listing for listing in listings_with_offer().filter(pk__in=ids)}
 
 
+def hold_max_minutes(owner: TripOwner) -> int:
+    """The longest hold ``owner`` may take: an agency's contract, else (website
+    visitors, signed in or not, and keyless API calls) VISITOR_HOLD_MAX_MINUTES."""
+    if owner.agency is not None:
+        return agency_hold_max_minutes(owner.agency)
+    return min(settings.VISITOR_HOLD_MAX_MINUTES, settings.HOLD_MAX_MINUTES)
+
+
+def trip_hold_minutes(requested: int | None, owner: TripOwner) -> int:
+    """The hold's length: HOLD_DEFAULT_MINUTES (at most ``owner``'s maximum) when
+    none is asked; a longer one than ``owner`` may take is refused (ValidationError
+    naming ``hold_minutes``), not shortened, so the client knows."""
+    maximum = hold_max_minutes(owner)
+    if requested is None:
+        return min(settings.HOLD_DEFAULT_MINUTES, maximum)
+    if not 1 <= requested <= maximum:
+        if owner.agency is None:
+            message = _(
+                "Hold between 1 and %(max)s minutes: holds without an agency API key "
+                "last at most %(max)s minutes."
+            )
+        else:
+            message = _("Hold between 1 and %(max)s minutes (your agency's contract).")
+        raise ValidationError({"hold_minutes": message % {"max": maximum}})
+    return requested
+
+
+def _visitor_hold_elsewhere(
+    owner: TripOwner, plan: TripPlan, now: dt.datetime
+) -> TripBooking | None:
+    """The visitor's (or signed-in traveller's) hold of another plan still running,
+    if any; agencies are not limited this way."""
+    holds = TripBooking.objects.filter(
+        status=TripBooking.Status.ON_HOLD, expires_at__gt=now
+    ).exclude(plan=plan)
+    if owner.agency is not None:
+        return None
+    if owner.user is not None:
+        holds = holds.filter(user=owner.user)
+    elif owner.visitor:
+        holds = holds.filter(
+            visitor_hash=owner.visitor, agency__isnull=True, user__isnull=True
+        )
+    else:
+        return None
+    return holds.order_by("-created_at").first()
+
+
+def _visitor_lock(owner: TripOwner) -> None:
+    """Serialise one visitor's holds until the transaction ends (PostgreSQL advisory
+    lock), so that holds of two plans sent at once cannot both pass the one-hold
+    check. SQLite runs one writing transaction at a time anyway."""
+    if owner.agency is not None or connection.vendor != "postgresql":
+        return
+    ident = f"user-{owner.user.pk}" if owner.user is not None else owner.visitor
+    if not ident:
+        return
+    key = int.from_bytes(
+        hashlib.sha256(ident.encode()).digest()[:8], "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def one_hold_message(other: TripBooking, *, theirs: bool) -> str:
+    """Why a visitor cannot hold another plan while ``other`` is on hold; it is
+    named only to whoever is known to hold it (``theirs``)."""
+    until = other.expires_at.astimezone(dt.UTC).strftime("%H:%M UTC")
+    if theirs:
+        return _(
+            "You already hold trip booking %(id)s until %(until)s: confirm or "
+            "release it before holding another plan (one hold at a time without an "
+            "agency API key)."
+        ) % {"id": other.pk, "until": until}
+    return _(
+        "A hold made from your connection runs until %(until)s: confirm or "
+        "release it before holding another plan (one hold at a time without an "
+        "agency API key)."
+    ) % {"until": until}
+
+
+def _one_hold_error(other: TripBooking, owner: TripOwner) -> VisitorHoldLimit:
+    theirs = trip_booking_get_owned(trip_id=other.pk, owner=owner) is not None
+    return VisitorHoldLimit(one_hold_message(other, theirs=theirs), trip=other)
+
+
 def trip_hold(
     *,
     plan: TripPlan,
@@ -375,11 +519,16 @@ def trip_hold(
     each of them, and nothing is held. A plan is held once at a time: while a trip
     booking of it is on hold or confirmed, another hold is refused (409).
 
-    An anonymous visitor gets a manage token (only its SHA-256 is stored)."""
+    Without an agency API key a hold lasts at most VISITOR_HOLD_MAX_MINUTES and a
+    visitor (``owner.visitor``, or the signed-in traveller) holds one plan at a time
+    (VisitorHoldLimit, 409); an agency's holds last as long as its contract allows.
+
+    An anonymous visitor gets a manage token (only its SHA-256 is stored), valid
+    until MANAGE_TOKEN_DAYS_AFTER_TRIP days after the trip."""
     now = now or timezone.now()
-    hold_minutes = hold_length(hold_minutes)
     if not plan_open_to(plan, owner):
         raise NotFoundError(_("No such plan."), field="id")
+    hold_minutes = trip_hold_minutes(hold_minutes, owner)
     if plan.status != TripPlan.Status.SOLVED:
         raise PlanNotHoldable(
             _("Only a solved plan can be held; this plan is %(status)s.")
@@ -421,12 +570,18 @@ def trip_hold(
             else:
                 message = _("This plan is already held or booked.")
             raise PlanNotHoldable(message, field="id")
+        _visitor_lock(owner)
+        other = _visitor_hold_elsewhere(owner, plan, now)
+        if other is not None:
+            raise _one_hold_error(other, owner)
         trip = TripBooking.objects.create(
             plan=plan,
             status=TripBooking.Status.ON_HOLD,
             agency=owner.agency,
             user=owner.user if owner.agency is None else None,
             manage_token_hash=manage_token_hash(token) if token else "",
+            manage_token_expires_at=manage_token_expiry(plan) if token else None,
+            visitor_hash=owner.visitor if owner.anonymous else "",
             lead_name=lead_name,
             lead_email=lead_email,
             lead_phone=lead_phone,
@@ -490,6 +645,18 @@ def trip_hold(
                 parts=problems,
             )
     return TripHold(trip=trip, manage_token=token)
+
+
+def trip_manage_token_new(*, trip: TripBooking) -> str:
+    """A new manage token for ``trip`` (the emailed link; only its hash is kept),
+    valid until MANAGE_TOKEN_DAYS_AFTER_TRIP days after the trip. The previous one
+    stops working."""
+    token = secrets.token_urlsafe(32)
+    TripBooking.objects.filter(pk=trip.pk).update(
+        manage_token_hash=manage_token_hash(token),
+        manage_token_expires_at=manage_token_expiry(trip.plan),
+    )
+    return token
 
 
 def _locked_part_bookings(trip: TripBooking) -> list[Booking]:

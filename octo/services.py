@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from agencies.selectors import agency_hold_max_minutes
 from octo import errors
 from octo.errors import OctoError
 from octo.selectors import booking_cancellable
@@ -42,11 +43,17 @@ def request_hash(body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def hold_minutes(requested: int | None) -> int:
-    """The client's ``expirationMinutes``, the default when absent, capped."""
+def hold_minutes(requested: int | None, agency: Agency | None = None) -> int:
+    """The client's ``expirationMinutes``, the default when absent, capped by the
+    agency's contract (``agency_hold_max_minutes``; HOLD_MAX_MINUTES without one)."""
+    cap = (
+        agency_hold_max_minutes(agency)
+        if agency is not None
+        else settings.HOLD_MAX_MINUTES
+    )
     if requested is None:
-        return settings.HOLD_DEFAULT_MINUTES
-    return max(1, min(requested, settings.HOLD_MAX_MINUTES))
+        return min(settings.HOLD_DEFAULT_MINUTES, cap)
+    return max(1, min(requested, cap))
 
 
 def booking_expire_if_due(
@@ -122,7 +129,7 @@ def booking_reserve(
             start_time=r.start_time,
             units=dict(units),
             channel=Booking.Channel.AGENCY,
-            hold_minutes=hold_minutes(r.expiration_minutes),
+            hold_minutes=hold_minutes(r.expiration_minutes, agency),
             notes=r.notes,
             reseller_reference=r.reseller_reference,
             agency=agency,
@@ -188,7 +195,9 @@ def booking_extend(
                 _("Only a booking on hold can be extended; this one is %(status)s.")
                 % {"status": locked.get_status_display()}
             )
-        locked.expires_at = now + dt.timedelta(minutes=hold_minutes(expiration_minutes))
+        locked.expires_at = now + dt.timedelta(
+            minutes=hold_minutes(expiration_minutes, locked.agency)
+        )
         locked.save(update_fields=["expires_at", "updated_at"])
     booking.refresh_from_db()
     return booking
@@ -300,7 +309,7 @@ def booking_update(
                     _("Only a booking on hold has an expiry to change.")
                 )
             fields["expires_at"] = now + dt.timedelta(
-                minutes=hold_minutes(changes["expirationMinutes"])
+                minutes=hold_minutes(changes["expirationMinutes"], locked.agency)
             )
         for name, value in fields.items():
             setattr(locked, name, value)

@@ -22,6 +22,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import translation
 
+from tests.support.ratelimits import ratelimits_forget
 from tourism import localcache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,8 @@ def _test_settings(
     # carries their tokens); rows cached belong to the test that loaded them.
     settings.LOCAL_CACHES = True
     localcache.clear_all()
+    # The rate limits count afresh in each test (tests/support/ratelimits.py).
+    ratelimits_forget()
     eager = "integration" not in request.keywords
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = eager

@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tourism.exceptions import ApplicationError
+from tourism.exceptions import ApplicationError, RateLimited
 
 
 def _sentences(detail: Any, path: str = "") -> list[str]:
@@ -41,8 +41,13 @@ def _as_lists(detail: Any) -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         errors = {exc.field or "non_field_errors": [exc.message]}
+        headers = {}
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
         return Response(
-            {"detail": exc.message, "errors": errors}, status=exc.status_code
+            {"detail": exc.message, "errors": errors},
+            status=exc.status_code,
+            headers=headers,
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

@@ -33,3 +33,15 @@ class BookingStateError(ApplicationError):
 
 class BookingExpired(BookingStateError):
     code = "expired"
+
+
+class RateLimited(ApplicationError):
+    """Too many requests: ``retry_after`` seconds until one more fits (HTTP 429 with
+    ``Retry-After``)."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -258,9 +258,30 @@ ADMINS = [("Staff", address) for address in env.list("DJANGO_ADMINS", default=[]
 # --- Agencies: API keys, OCTO holds, webhooks ----------------------------------------
 # Requests per key when the key has no limit of its own (DRF rate: "600/min").
 API_KEY_RATE_LIMIT = env.str("API_KEY_RATE_LIMIT", default="600/min")
-# Holds: OCTO ``expirationMinutes`` and whole-itinerary holds, default and cap.
+# Holds: OCTO ``expirationMinutes`` and whole-itinerary holds, default and cap. An
+# agency's contract may set a lower cap (Agency.hold_max_minutes, in the admin).
 HOLD_DEFAULT_MINUTES = env.int("HOLD_DEFAULT_MINUTES", default=30)
 HOLD_MAX_MINUTES = env.int("HOLD_MAX_MINUTES", default=24 * 60)
+# Holds without an agency API key (website visitors, keyless API calls) last at most
+# this long, one at a time per visitor.
+VISITOR_HOLD_MAX_MINUTES = env.int("VISITOR_HOLD_MAX_MINUTES", default=20)
+# A trip's manage token (the emailed link, X-Manage-Token) stops working this many
+# days after the trip's last day; opening the link gives the browser access to the
+# trip for MANAGE_SESSION_MINUTES.
+MANAGE_TOKEN_DAYS_AFTER_TRIP = env.int("MANAGE_TOKEN_DAYS_AFTER_TRIP", default=14)
+MANAGE_SESSION_MINUTES = env.int("MANAGE_SESSION_MINUTES", default=60)
+
+# --- Rate limits (tourism/ratelimit.py) ---------------------------------------------
+# Proxies of our own in front of the app: the client's address is read from
+# X-Forwarded-For through exactly this many of them (0: REMOTE_ADDR only).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Per client (agency, signed-in user, else IP): plans made (plan API, re-plans, the
+# website's plan form and fixes) and holds made (visitors only: an agency's holds are
+# bounded by its key's rate and its contract). "0/min" turns a limit off.
+PLAN_RATE_LIMIT = env.str("PLAN_RATE_LIMIT", default="10/min")
+HOLD_RATE_LIMIT = env.str("HOLD_RATE_LIMIT", default="10/hour")
+# Solver runs queued per minute, all clients together (0: no limit).
+SOLVER_RUNS_PER_MINUTE = env.int("SOLVER_RUNS_PER_MINUTE", default=60)
 # Webhook deliveries: attempts before an event is given up, consecutive failed events
 # before an endpoint is disabled, the first retry delay (doubling each time) and the
 # request timeout.
@@ -281,7 +302,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_RATES": {"plans": env.str("PLAN_RATE_LIMIT", default="60/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Titicaca route API",

@@ -1,23 +1,32 @@
 """Booking pages of the traveller website: hold a solved plan, check out (lead
-traveller, confirm), and manage the trip with its secret link (cancel a part or
-everything, calendar file, printable page).
+traveller, confirm), and manage the trip (cancel a part or everything, calendar
+file, printable page).
 
 Views only parse, call the trip services (``itineraries.services``) and render.
 Whose trip it is: a signed-in traveller owns the trips they hold; an anonymous
-visitor owns a trip by its manage token, kept in their session after the hold and
-emailed (as the manage link) at confirmation. The manage link's token is the
-secret: it is looked up by its SHA-256, and anyone else gets 404.
+visitor owns a trip by its manage token, kept in their session while they check
+out. At confirmation the token is emailed as the manage link
+(``/trips/manage/<token>/``). Opening that link gives the browser's session access
+to the trip for MANAGE_SESSION_MINUTES and redirects to ``/trips/<id>/manage/``, so
+the token leaves the address bar (and the logs of the pages that follow); the
+token itself stops working MANAGE_TOKEN_DAYS_AFTER_TRIP days after the trip
+(a clear page says so). Tokens are compared by their SHA-256; anyone else gets 404.
+
+Holds without an account last at most VISITOR_HOLD_MAX_MINUTES, one at a time per
+session, and are rate-limited per visitor (429 with ``Retry-After``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hmac
 import logging
-import secrets
+import time
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,14 +42,17 @@ from itineraries.models import TripBooking, TripPlan
 from itineraries.selectors import (
     TripOwner,
     manage_token_hash,
-    plan_get,
-    plan_open_to,
     trip_booking_get,
-    trip_booking_get_owned,
+    visitor_hash,
 )
 from providers.models import Booking
 from providers.services import booking_cancel
-from tourism.exceptions import ApplicationError, BookingStateError, NotFoundError
+from tourism.exceptions import (
+    ApplicationError,
+    BookingStateError,
+    NotFoundError,
+    RateLimited,
+)
 from web import emails
 from web.booking_forms import LeadForm
 from web.booking_selectors import (
@@ -52,10 +64,14 @@ from web.booking_selectors import (
     trip_rows,
 )
 from web.ics import localised, trip_calendar
+from web.limits import holds_admit, plans_admit, retry_later
+from web.views_plan import plan_or_404
 
 logger = logging.getLogger(__name__)
 
-SESSION_TOKENS = "web_trip_tokens"
+SESSION_TOKENS = "web_trip_tokens"  # {trip id: manage token} of this session's holds
+SESSION_GRANTS = "web_trip_grants"  # {trip id: {"token", "until"}}: manage access
+SESSION_PLAN_KEYS = "web_plan_keys"  # {plan id: key} of the plans booked here
 MAX_REMEMBERED = 20
 ACTIVE = (TripBooking.Status.ON_HOLD, TripBooking.Status.CONFIRMED)
 # The absolute expiry is also shown on the route's clock (Peru; Bolivia is 1 h on).
@@ -70,61 +86,176 @@ def _user(request: HttpRequest):
     return user if user is not None and user.is_authenticated else None
 
 
+def _session_dict(request: HttpRequest, name: str) -> dict:
+    value = request.session.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _session_put(request: HttpRequest, name: str, key, value) -> None:
+    """Remember ``value`` under ``key`` in the session dict ``name`` (the latest
+    MAX_REMEMBERED entries)."""
+    entries = {k: v for k, v in _session_dict(request, name).items() if k != str(key)}
+    entries[str(key)] = value
+    request.session[name] = dict(list(entries.items())[-MAX_REMEMBERED:])
+
+
+def _session_drop(request: HttpRequest, name: str, key) -> None:
+    entries = _session_dict(request, name)
+    if str(key) in entries:
+        request.session[name] = {k: v for k, v in entries.items() if k != str(key)}
+
+
 def _tokens(request: HttpRequest) -> dict[str, str]:
-    tokens = request.session.get(SESSION_TOKENS)
-    return tokens if isinstance(tokens, dict) else {}
+    return _session_dict(request, SESSION_TOKENS)
 
 
 def _remember(request: HttpRequest, trip_id, token: str) -> None:
-    if not token:
-        return
-    tokens = {k: v for k, v in _tokens(request).items() if k != str(trip_id)}
-    tokens[str(trip_id)] = token
-    request.session[SESSION_TOKENS] = dict(list(tokens.items())[-MAX_REMEMBERED:])
+    if token:
+        _session_put(request, SESSION_TOKENS, trip_id, token)
 
 
-def _owner(request: HttpRequest, trip_id=None) -> TripOwner:
-    token = _tokens(request).get(str(trip_id), "") if trip_id is not None else ""
-    return TripOwner(user=_user(request), token=token)
+def _grant(request: HttpRequest, trip_id, token: str) -> None:
+    """Let this browser manage the trip for MANAGE_SESSION_MINUTES (the manage
+    link was opened, or the trip was just confirmed here)."""
+    until = time.time() + 60 * settings.MANAGE_SESSION_MINUTES
+    _session_put(request, SESSION_GRANTS, trip_id, {"token": token, "until": until})
+
+
+def _remember_plan_key(request: HttpRequest, plan_id, key: str) -> None:
+    if key:
+        _session_put(request, SESSION_PLAN_KEYS, plan_id, key)
+
+
+def _visitor(request: HttpRequest) -> str:
+    """Who an anonymous visitor is, for the one-hold-at-a-time rule: their
+    session (made now if they have none yet)."""
+    if request.session.session_key is None:
+        request.session.save()
+    return visitor_hash(f"session-{request.session.session_key}")
+
+
+def _token_opens(trip: TripBooking, token: str, now: dt.datetime) -> bool:
+    return bool(
+        token
+        and trip.agency_id is None
+        and trip.manage_token_hash
+        and hmac.compare_digest(trip.manage_token_hash, manage_token_hash(token))
+        and (trip.manage_token_expires_at is None or trip.manage_token_expires_at > now)
+    )
+
+
+class AccessEnded(Exception):
+    """The session had access to a trip that it has no longer: ``page`` says why
+    (the manage link expired, or the browser's access timed out)."""
+
+    def __init__(self, page: HttpResponse) -> None:
+        super().__init__()
+        self.page = page
+
+
+def _ended(request: HttpRequest, reason: str, trip: TripBooking | None, status: int):
+    context = {
+        "reason": reason,
+        "expired_on": trip.manage_token_expires_at if trip else None,
+        "minutes": settings.MANAGE_SESSION_MINUTES,
+    }
+    page = render(request, "web/booking/link_ended.html", context, status=status)
+    return _private(page)
+
+
+def _access(request: HttpRequest, trip: TripBooking) -> bool:
+    """Whether this visitor may see and act on ``trip``: the signed-in traveller who
+    holds it, the session that holds it (its token), or a session the manage link
+    was opened in, while that access runs. AccessEnded when the link expired or
+    the access timed out."""
+    if trip.agency_id is not None:
+        return False
+    now = timezone.now()
+    user = _user(request)
+    if user is not None and trip.user_id == user.pk:
+        return True
+    if _token_opens(trip, _tokens(request).get(str(trip.pk), ""), now):
+        return True
+    grant = _session_dict(request, SESSION_GRANTS).get(str(trip.pk))
+    if not isinstance(grant, dict):
+        return False
+    token = str(grant.get("token", ""))
+    if not (
+        trip.manage_token_hash
+        and hmac.compare_digest(trip.manage_token_hash, manage_token_hash(token))
+    ):
+        return False  # a newer link replaced it
+    if not _token_opens(trip, token, now):
+        raise AccessEnded(_ended(request, "expired", trip, 410))
+    if float(grant.get("until", 0)) <= time.time():
+        raise AccessEnded(_ended(request, "timed_out", trip, 403))
+    return True
+
+
+def _session_token(request: HttpRequest, trip_id) -> str:
+    """The manage token this session knows for the trip (its hold, or its
+    access from the manage link)."""
+    token = _tokens(request).get(str(trip_id))
+    if token:
+        return token
+    grant = _session_dict(request, SESSION_GRANTS).get(str(trip_id))
+    return str(grant.get("token", "")) if isinstance(grant, dict) else ""
 
 
 def _owned_trip(request: HttpRequest, trip_id) -> TripBooking:
-    """The visitor's trip booking (their session's token, or theirs as a signed-in
-    traveller), its status brought up to date; anyone else's is 404."""
-    trip = trip_booking_get_owned(trip_id=trip_id, owner=_owner(request, trip_id))
-    if trip is None:
-        raise Http404(_("No such trip booking."))
-    return services.trip_refresh(trip=trip)
-
-
-def _managed_trip(token: str) -> TripBooking:
-    trip = trip_by_manage_token(token)
-    if trip is None:
+    """The visitor's trip booking (see :func:`_access`), its status brought up to
+    date; anyone else's is 404."""
+    trip = trip_booking_get(trip_id=trip_id)
+    if trip is None or not _access(request, trip):
         raise Http404(_("No such trip booking."))
     return services.trip_refresh(trip=trip)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    """Pages whose URL is a secret: not cached, not indexed, no Referer leak."""
+    """Pages about one traveller's trip: not cached, not indexed, no Referer leak."""
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _plan_url(plan_id) -> str:
+def _plan_url(request: HttpRequest, plan_id) -> str:
+    """The plan's page, when this session knows its key (it booked it here); else
+    empty (the pages then offer no link back)."""
+    key = _session_dict(request, SESSION_PLAN_KEYS).get(str(plan_id))
+    if not key:
+        return ""
     try:
-        return reverse("web:plan_detail", args=[plan_id])
+        return reverse("web:plan_detail", args=[plan_id, key])
     except NoReverseMatch:
-        return f"/plans/{plan_id}/"
+        return ""
 
 
 def _checkout_url(trip_id) -> str:
     return reverse("web:trip_checkout", args=[trip_id])
 
 
-def _manage_url(token: str) -> str:
-    return reverse("web:trip_manage", args=[token])
+def _manage_url(trip_id) -> str:
+    return reverse("web:trip_manage", args=[trip_id])
+
+
+def _manage_link(token: str) -> str:
+    """The emailed link: opening it gives the browser access to the trip."""
+    return reverse("web:trip_manage_link", args=[token])
+
+
+def with_access(view):
+    """Answer AccessEnded's page (expired link, access timed out)."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except AccessEnded as ended:
+            return ended.page
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
 
 
 # --- Holding a plan -----------------------------------------------------------------
@@ -135,20 +266,41 @@ def _visitor_trip_of(request: HttpRequest, plan: TripPlan) -> TripBooking | None
     for trip_id in TripBooking.objects.filter(plan=plan, status__in=ACTIVE).values_list(
         "pk", flat=True
     ):
-        trip = trip_booking_get_owned(trip_id=trip_id, owner=_owner(request, trip_id))
-        if trip is not None:
-            trip = services.trip_refresh(trip=trip)
-            if trip.status in ACTIVE:
-                return trip
+        trip = trip_booking_get(trip_id=trip_id)
+        with contextlib.suppress(AccessEnded):
+            if trip is not None and _access(request, trip):
+                trip = services.trip_refresh(trip=trip)
+                if trip.status in ACTIVE:
+                    return trip
     return None
 
 
-def _hold(request: HttpRequest, plan: TripPlan) -> HttpResponse:
+def _unavailable(
+    request: HttpRequest, plan: TripPlan, key: str, status: int, **context
+) -> HttpResponse:
+    context = {
+        "plan": plan,
+        "plan_key": key,
+        "plan_url": reverse("web:plan_detail", args=[plan.pk, key])
+        if key
+        else _plan_url(request, plan.pk),
+        **context,
+    }
+    return render(request, "web/booking/unavailable.html", context, status=status)
+
+
+def _hold(
+    request: HttpRequest, plan: TripPlan, *, key: str = "", token: str = ""
+) -> HttpResponse:
     """Hold every bookable part of ``plan`` and go to the checkout; the parts that
-    cannot be held are named, with a re-plan without them."""
+    cannot be held are named, with a re-plan without them. ``key`` is the plan's
+    secret, ``token`` the manage token of an earlier trip of it (hold again)."""
     own = _visitor_trip_of(request, plan)
     if own is not None:
         return redirect(_checkout_url(own.pk))
+    if (refusal := holds_admit(request)) is not None:
+        page = _unavailable(request, plan, key, 429, message=refusal.message)
+        return retry_later(page, refusal)
     user = _user(request)
     initial = {}
     if user is not None:
@@ -156,9 +308,15 @@ def _hold(request: HttpRequest, plan: TripPlan) -> HttpResponse:
             "lead_name": user.get_full_name() or "",
             "lead_email": user.email or "",
         }
+    owner = TripOwner(
+        user=user,
+        plan_secret=key,
+        token=token,
+        visitor="" if user is not None else _visitor(request),
+    )
     try:
         held = services.trip_hold(
-            plan=plan, owner=TripOwner(user=user), language=language(), **initial
+            plan=plan, owner=owner, language=language(), **initial
         )
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
@@ -173,60 +331,58 @@ def _hold(request: HttpRequest, plan: TripPlan) -> HttpResponse:
             }
             for part in exc.parts
         ]
-        return render(
-            request,
-            "web/booking/unavailable.html",
-            {"plan": plan, "parts": parts, "plan_url": _plan_url(plan.pk)},
-            status=409,
-        )
+        return _unavailable(request, plan, key, 409, parts=parts)
+    except services.VisitorHoldLimit as exc:
+        own, message = "", exc.message
+        with contextlib.suppress(AccessEnded):
+            if _access(request, exc.trip):  # this session's hold: name it
+                own = _checkout_url(exc.trip.pk)
+                message = services.one_hold_message(exc.trip, theirs=True)
+        return _unavailable(request, plan, key, 409, message=message, own_hold_url=own)
     except services.PlanNotHoldable as exc:
-        return render(
-            request,
-            "web/booking/unavailable.html",
-            {"plan": plan, "message": exc.message, "plan_url": _plan_url(plan.pk)},
-            status=409,
-        )
+        return _unavailable(request, plan, key, 409, message=exc.message)
     _remember(request, held.trip.pk, held.manage_token)
+    _remember_plan_key(request, plan.pk, key)
     return redirect(_checkout_url(held.trip.pk))
 
 
 @require_POST
-def plan_book(request: HttpRequest, plan_id) -> HttpResponse:
-    plan = plan_get(plan_id=plan_id)
-    if plan is None or not plan_open_to(plan, TripOwner(user=_user(request))):
-        raise Http404(_("No such plan."))
-    return _hold(request, plan)
+def plan_book(request: HttpRequest, plan_id, key: str) -> HttpResponse:
+    return _hold(request, plan_or_404(request, plan_id, key), key=key)
 
 
 @require_POST
-def plan_replan_without(request: HttpRequest, plan_id) -> HttpResponse:
+def plan_replan_without(request: HttpRequest, plan_id, key: str) -> HttpResponse:
     """Re-plan dropping the parts that could not be held; on to the new plan."""
-    plan = plan_get(plan_id=plan_id)
-    if plan is None or not plan_open_to(plan, TripOwner(user=_user(request))):
-        raise Http404(_("No such plan."))
+    plan = plan_or_404(request, plan_id, key)
+    if (refusal := plans_admit(request)) is not None:
+        page = _unavailable(request, plan, key, 429, message=refusal.message)
+        return retry_later(page, refusal)
     drop = [step_id[:40] for step_id in request.POST.getlist("drop")][:50]
     try:
         new = services.plan_replan(plan=plan, keep=[], drop=drop, user=_user(request))
-    except ApplicationError as exc:
-        return render(
-            request,
-            "web/booking/unavailable.html",
-            {"plan": plan, "message": exc.message, "plan_url": _plan_url(plan.pk)},
-            status=400,
+    except RateLimited as exc:
+        return retry_later(
+            _unavailable(request, plan, key, 429, message=exc.message), exc
         )
-    return redirect(_plan_url(new.pk))
+    except ApplicationError as exc:
+        return _unavailable(request, plan, key, 400, message=exc.message)
+    return redirect("web:plan_detail", plan_id=new.pk, key=key)
 
 
 @require_POST
+@with_access
 def trip_hold_again(request: HttpRequest, trip_id) -> HttpResponse:
     """An expired (or cancelled) hold: hold the same plan again."""
     trip = _owned_trip(request, trip_id)
     if trip.status in ACTIVE:
         return redirect(_checkout_url(trip.pk))
-    return _hold(request, trip.plan)
+    key = _session_dict(request, SESSION_PLAN_KEYS).get(str(trip.plan_id), "")
+    return _hold(request, trip.plan, key=key, token=_session_token(request, trip.pk))
 
 
 @require_POST
+@with_access
 def trip_release(request: HttpRequest, trip_id) -> HttpResponse:
     """Give up a hold before confirming: every part is released at once."""
     trip = _owned_trip(request, trip_id)
@@ -257,13 +413,26 @@ def _checkout_page(
         "expires_lima": local_text(trip.expires_at.astimezone(ROUTE_ZONE))
         if trip.expires_at
         else "",
-        "plan_url": _plan_url(trip.plan_id),
-        "manage_token": _tokens(request).get(str(trip.pk), ""),
+        "plan_url": _plan_url(request, trip.plan_id),
+        "manage_url": _manage_url(trip.pk)
+        if trip.status == TripBooking.Status.CONFIRMED
+        else "",
         **trip_rows(trip),
     }
     return _private(
         render(request, "web/booking/checkout.html", context, status=status)
     )
+
+
+def _to_manage(request: HttpRequest, trip: TripBooking) -> HttpResponse:
+    """A confirmed trip: on to its manage page. The session's hold token becomes a
+    manage access of MANAGE_SESSION_MINUTES, like the emailed link's."""
+    token = _tokens(request).get(str(trip.pk), "")
+    if token:
+        if _token_opens(trip, token, timezone.now()):
+            _grant(request, trip.pk, token)
+        _session_drop(request, SESSION_TOKENS, trip.pk)
+    return redirect(_manage_url(trip.pk))
 
 
 def _lead_initial(request: HttpRequest, trip: TripBooking) -> dict[str, str]:
@@ -276,18 +445,16 @@ def _lead_initial(request: HttpRequest, trip: TripBooking) -> dict[str, str]:
 
 
 @require_http_methods(["GET", "POST"])
+@with_access
 def trip_checkout(request: HttpRequest, trip_id) -> HttpResponse:
     trip = _owned_trip(request, trip_id)
-    token = _tokens(request).get(str(trip.pk), "")
+    if trip.status == TripBooking.Status.CONFIRMED:
+        return _to_manage(request, trip)  # confirmed (a second click, too)
     if request.method == "GET":
-        if trip.status == TripBooking.Status.CONFIRMED and token:
-            return redirect(_manage_url(token))
         return _checkout_page(
             request, trip, LeadForm(initial=_lead_initial(request, trip))
         )
     form = LeadForm(request.POST)
-    if trip.status == TripBooking.Status.CONFIRMED and token:
-        return redirect(_manage_url(token))  # confirmed already (a second click)
     if trip.status != TripBooking.Status.ON_HOLD:
         return _checkout_page(request, trip, form, status=409)
     if not form.is_valid():
@@ -312,19 +479,16 @@ def trip_checkout(request: HttpRequest, trip_id) -> HttpResponse:
     except ValidationError as exc:
         form.add_error(None, exc)
         return _checkout_page(request, trip, form, status=400)
+    token = _tokens(request).get(str(trip.pk), "")
     if not token or trip.manage_token_hash != manage_token_hash(token):
         # A signed-in traveller's trip: its manage link is made now (only its hash
         # is stored), so it can be managed from the email on any device.
-        token = secrets.token_urlsafe(32)
-        TripBooking.objects.filter(pk=trip.pk).update(
-            manage_token_hash=manage_token_hash(token)
-        )
-        _remember(request, trip.pk, token)
+        token = services.trip_manage_token_new(trip=trip)
     transaction.on_commit(
         partial(
             emails.trip_confirmed,
             trip_id=trip.pk,
-            manage_url=request.build_absolute_uri(_manage_url(token)),
+            manage_url=request.build_absolute_uri(_manage_link(token)),
             language=language(),
         ),
         robust=True,
@@ -342,17 +506,16 @@ def trip_checkout(request: HttpRequest, trip_id) -> HttpResponse:
             request,
             _("Booked and confirmed. We emailed you the link to this page."),
         )
-    return redirect(_manage_url(token))
+    return _to_manage(request, trip)
 
 
-# --- Managing a trip (the token is the secret) ----------------------------------------
+# --- Managing a trip ------------------------------------------------------------------
 
 
-def _manage_context(request: HttpRequest, trip: TripBooking, token: str) -> dict:
+def _manage_context(request: HttpRequest, trip: TripBooking) -> dict:
     return {
         "trip": trip,
-        "token": token,
-        "plan_url": _plan_url(trip.plan_id),
+        "plan_url": _plan_url(request, trip.plan_id),
         "checkout_url": _checkout_url(trip.pk),
         "all_cancellable": trip.status in ACTIVE,
         **trip_rows(trip),
@@ -360,14 +523,28 @@ def _manage_context(request: HttpRequest, trip: TripBooking, token: str) -> dict
 
 
 @require_GET
-def trip_manage(request: HttpRequest, token: str) -> HttpResponse:
-    trip = _managed_trip(token)
-    if trip.user_id is None:
-        _remember(request, trip.pk, token)  # continue to its checkout if on hold
+def trip_manage_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed manage link: this browser may manage the trip for
+    MANAGE_SESSION_MINUTES, and the token leaves the address by a redirect. An
+    expired link says so (410); an unknown one is 404."""
+    trip = trip_by_manage_token(token)
+    if trip is None:
+        raise Http404(_("No such trip booking."))
+    if not _token_opens(trip, token, timezone.now()):
+        return _ended(request, "expired", trip, 410)
+    request.session.cycle_key()  # a new session id now that it opens a trip
+    _grant(request, trip.pk, token)
+    response = _private(redirect(_manage_url(trip.pk)))
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+@with_access
+def trip_manage(request: HttpRequest, trip_id) -> HttpResponse:
+    trip = _owned_trip(request, trip_id)
     return _private(
-        render(
-            request, "web/booking/manage.html", _manage_context(request, trip, token)
-        )
+        render(request, "web/booking/manage.html", _manage_context(request, trip))
     )
 
 
@@ -379,12 +556,13 @@ def _part_of(trip: TripBooking, part_id: int):
 
 
 @require_http_methods(["GET", "POST"])
-def trip_part_cancel(request: HttpRequest, token: str, part_id: int) -> HttpResponse:
+@with_access
+def trip_part_cancel(request: HttpRequest, trip_id, part_id: int) -> HttpResponse:
     """Cancel one part of a confirmed trip under its own policy: GET shows what it
     refunds, POST cancels."""
-    trip = _managed_trip(token)
+    trip = _owned_trip(request, trip_id)
     part = _part_of(trip, part_id)
-    context = _manage_context(request, trip, token)
+    context = _manage_context(request, trip)
     row = next(p for p in context["parts"] if p["id"] == part.pk)
     if not row["cancellable"]:
         messages.error(
@@ -394,7 +572,7 @@ def trip_part_cancel(request: HttpRequest, token: str, part_id: int) -> HttpResp
             if trip.status == TripBooking.Status.CONFIRMED
             else _("Only a confirmed trip can be cancelled part by part."),
         )
-        return redirect(_manage_url(token))
+        return redirect(_manage_url(trip.pk))
     if request.method == "GET":
         return _private(
             render(request, "web/booking/cancel_part.html", {**context, "part": row})
@@ -403,7 +581,7 @@ def trip_part_cancel(request: HttpRequest, token: str, part_id: int) -> HttpResp
         booking = booking_cancel(booking=part.booking)
     except BookingStateError as exc:
         messages.error(request, exc.message)
-        return redirect(_manage_url(token))
+        return redirect(_manage_url(trip.pk))
     messages.success(
         request,
         _("'%(title)s' is cancelled: %(refund)s will be refunded.")
@@ -415,21 +593,22 @@ def trip_part_cancel(request: HttpRequest, token: str, part_id: int) -> HttpResp
     left = trip.parts.exclude(booking__status__in=Booking.ENDED).exists()
     if not left:
         services.trip_cancel(trip=trip)  # nothing left: the trip is cancelled
-    return redirect(_manage_url(token))
+    return redirect(_manage_url(trip.pk))
 
 
 @require_http_methods(["GET", "POST"])
-def trip_cancel_all(request: HttpRequest, token: str) -> HttpResponse:
+@with_access
+def trip_cancel_all(request: HttpRequest, trip_id) -> HttpResponse:
     """Cancel every part: GET shows each part's refund, POST cancels."""
-    trip = _managed_trip(token)
-    context = _manage_context(request, trip, token)
+    trip = _owned_trip(request, trip_id)
+    context = _manage_context(request, trip)
     if trip.status not in ACTIVE:
         messages.error(
             request,
             _("This trip is %(status)s: there is nothing to cancel.")
             % {"status": trip.get_status_display().lower()},
         )
-        return redirect(_manage_url(token))
+        return redirect(_manage_url(trip.pk))
     if request.method == "GET":
         live = [p for p in context["parts"] if p["status"] in CANCELLABLE]
         return _private(
@@ -439,14 +618,15 @@ def trip_cancel_all(request: HttpRequest, token: str) -> HttpResponse:
         services.trip_cancel(trip=trip)
     except services.TripHoldExpired as exc:
         messages.error(request, exc.message)
-        return redirect(_manage_url(token))
+        return redirect(_manage_url(trip.pk))
     messages.success(request, _("Your trip is cancelled. Each part's refund is shown."))
-    return redirect(_manage_url(token))
+    return redirect(_manage_url(trip.pk))
 
 
 @require_GET
-def trip_ics(request: HttpRequest, token: str) -> HttpResponse:
-    trip = _managed_trip(token)
+@with_access
+def trip_ics(request: HttpRequest, trip_id) -> HttpResponse:
+    trip = _owned_trip(request, trip_id)
     response = HttpResponse(
         trip_calendar(trip, language=language()),
         content_type="text/calendar; charset=utf-8",
@@ -456,8 +636,9 @@ def trip_ics(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def trip_print(request: HttpRequest, token: str) -> HttpResponse:
-    trip = _managed_trip(token)
+@with_access
+def trip_print(request: HttpRequest, trip_id) -> HttpResponse:
+    trip = _owned_trip(request, trip_id)
     lang = language()
     days = []
     for day in trip.plan.days or []:
@@ -473,7 +654,7 @@ def trip_print(request: HttpRequest, token: str) -> HttpResponse:
         ]
         date = formats.date_format(dt.date.fromisoformat(day["date"]), "l j F Y")
         days.append({"date": date, "steps": steps})
-    context = {**_manage_context(request, trip, token), "days": days}
+    context = {**_manage_context(request, trip), "days": days}
     return _private(render(request, "web/booking/print.html", context))
 
 

@@ -99,7 +99,7 @@ def fill_plan_form(page: Page, lang: str, **changes) -> None:
 def wait_solved(page: Page, lang: str) -> None:
     """The itinerary page, once solved (it polls and reloads while queued)."""
     expect(page).to_have_url(
-        re.compile(r"/plans/[0-9a-f-]{36}/$"), timeout=BOOK_TIMEOUT
+        re.compile(r"/plans/[0-9a-f-]{36}/[A-Za-z0-9_-]{20,}/$"), timeout=BOOK_TIMEOUT
     )
     expect(page.get_by_role("button", name=t(lang, "Book this plan"))).to_be_visible(
         timeout=BOOK_TIMEOUT
@@ -177,7 +177,7 @@ def test_plan_tweak_book_confirm_manage_cancel(page, screenshot, bookable, lang)
     expect(page).to_have_url(re.compile(r"/trips/[0-9a-f-]{36}/checkout/$"))
     countdown = page.get_by_role("timer")
     expect(countdown).to_be_visible()
-    expect(countdown).to_have_text(re.compile(r"^(29|30):\d\d$"))
+    expect(countdown).to_have_text(re.compile(r"^(19|20):\d\d$"))
     expect(page.get_by_role("heading", name=t(lang, "Held for you"))).to_be_visible()
     screenshot(page, "checkout")
 
@@ -188,19 +188,23 @@ def test_plan_tweak_book_confirm_manage_cancel(page, screenshot, bookable, lang)
     page.get_by_label(t(lang, "Phone (optional)")).fill(LEAD["phone"])
     screenshot(page, "checkout-lead")
     page.get_by_role("button", name=t(lang, "Confirm and book")).click()
-    expect(page).to_have_url(re.compile(r"/trips/manage/[A-Za-z0-9_-]{20,}/$"))
+    expect(page).to_have_url(re.compile(r"/trips/[0-9a-f-]{36}/manage/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(
         t(lang, "Manage your trip")
     )
     screenshot(page, "confirmed")
+    manage_page = page.url
 
     # The email to the lead traveller carries the manage link: open it afresh.
     sent = [m for m in mail.outbox if m.to == [LEAD["email"]]]
     assert len(sent) == 1, [m.subject for m in mail.outbox]
     link = MANAGE_URL.search(sent[0].body)
     assert link, sent[0].body
-    assert link.group(0).endswith(page.url.split("/trips/", 1)[1])
+    token = link.group(0).rstrip("/").rsplit("/", 1)[1]
     page.goto(link.group(0))
+    # The link opens the same page, its token gone from the address.
+    expect(page).to_have_url(manage_page)
+    assert token not in page.url and token not in page.content()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         t(lang, "Manage your trip")
     )

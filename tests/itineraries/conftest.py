@@ -13,28 +13,17 @@ from collections.abc import Iterator
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 
 from tests.itineraries.factories import make_route_offers
-
-# DRF's throttle key for anonymous requests from the test client (127.0.0.1).
-THROTTLE_KEY = "throttle_plans_127.0.0.1"
+from tests.support.ratelimits import ratelimits_forget
 
 
 def throttle_reset() -> None:
-    """Forget the plan endpoints' request history (only that key: in integration
-    tests the cache is the Redis server Celery also uses)."""
-    cache.delete(THROTTLE_KEY)
-
-
-@pytest.fixture(autouse=True)
-def _no_throttle_carry_over() -> Iterator[None]:
-    """The plan endpoints are rate-limited (60/min): every test starts afresh."""
-    throttle_reset()
-    yield
-    throttle_reset()
+    """Forget the rate limits' counts (plans per client, solver runs), as every
+    test starts with (tests/conftest.py)."""
+    ratelimits_forget()
 
 
 def seed_route() -> None:

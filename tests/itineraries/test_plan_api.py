@@ -41,6 +41,20 @@ def post(client: Client, path: str, body: Any, **headers):
     return client.post(path, body, content_type="application/json", **headers)
 
 
+def read(client: Client, plan: dict[str, Any], secret: str = "", **headers):
+    """GET the plan with its secret (the X-Plan-Secret header): its answer."""
+    response = client.get(
+        f"{PLANS}{plan['id']}/", HTTP_X_PLAN_SECRET=secret or plan["secret"], **headers
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def shown(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan as GET shows it: without the secret, which only the creation shows."""
+    return {key: value for key, value in plan.items() if key != "secret"}
+
+
 def activity_steps(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in all_steps(plan) if s["kind"] == "activity" and s["listing"]]
 
@@ -60,6 +74,7 @@ def test_post_solves_a_six_day_plan_at_once(client, offers):
     plan = response.json()
     assert plan["status"] == "solved"
     assert uuid.UUID(plan["id"]).version == 4
+    assert len(plan["secret"]) >= 32
     assert plan["parent"] is None
     assert_plan_shape(plan, days=6, start_date=future_start())
     assert plan["request"] == {
@@ -74,7 +89,7 @@ def test_post_solves_a_six_day_plan_at_once(client, offers):
     }
     kinds = {step["kind"] for step in all_steps(plan)}
     assert {"transport", "border", "activity", "stay"} <= kinds
-    assert client.get(f"{PLANS}{plan['id']}/").json() == plan
+    assert read(client, plan) == shown(plan)
 
 
 def test_flying_in_for_two_days_is_infeasible(client, offers):
@@ -86,7 +101,7 @@ def test_flying_in_for_two_days_is_infeasible(client, offers):
     assert plan["status"] == "infeasible"
     assert plan["days"] == []
     assert any("two acclimatisation nights" in s for s in plan["explanation"]), plan
-    spanish = client.get(f"{PLANS}{plan['id']}/", HTTP_ACCEPT_LANGUAGE="es").json()
+    spanish = read(client, plan, HTTP_ACCEPT_LANGUAGE="es")
     assert any("dos noches de aclimatación" in s for s in spanish["explanation"])
 
 
@@ -104,11 +119,18 @@ def replan_path(plan_id: str) -> str:
     return f"{PLANS}{plan_id}/replan"
 
 
+def replan(client: Client, plan: dict[str, Any], body: dict[str, Any]):
+    return post(
+        client, replan_path(plan["id"]), body, HTTP_X_PLAN_SECRET=plan["secret"]
+    )
+
+
 def test_replan_dropping_an_activity(client, plan):
     """201: a new solved plan whose parent is the first, without the experience;
-    the first plan is left as it was."""
+    the first plan is left as it was. The re-plan keeps the plan's secret (it is
+    not shown again)."""
     dropped = activity_steps(plan)[0]
-    response = post(client, replan_path(plan["id"]), {"drop": [dropped["id"]]})
+    response = replan(client, plan, {"drop": [dropped["id"]]})
     assert response.status_code == 201, response.content
     new = response.json()
     assert new["id"] != plan["id"]
@@ -116,15 +138,16 @@ def test_replan_dropping_an_activity(client, plan):
     assert_plan_shape(new, days=6, start_date=future_start())
     assert dropped["listing"] not in {s["listing"] for s in all_steps(new)}
     assert dropped["listing"] in new["request"]["exclude"]
-    assert client.get(f"{PLANS}{new['id']}/").json() == new
-    assert client.get(f"{PLANS}{plan['id']}/").json() == plan
+    assert "secret" not in new
+    assert read(client, new, plan["secret"]) == new
+    assert read(client, plan) == shown(plan)
 
 
 def test_replan_keeping_an_activity_and_the_border_bus(client, plan):
     """Kept steps come back: the experience, and the very same bus run."""
     kept = activity_steps(plan)[-1]
     bus = next(s for s in all_steps(plan) if s["kind"] == "border")
-    response = post(client, replan_path(plan["id"]), {"keep": [kept["id"], bus["id"]]})
+    response = replan(client, plan, {"keep": [kept["id"], bus["id"]]})
     assert response.status_code == 201, response.content
     new = response.json()
     assert new["status"] == "solved", new["explanation"]

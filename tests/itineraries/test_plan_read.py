@@ -42,8 +42,18 @@ BODY = {
 }
 
 
-def post(client: Client, path: str, body: Any):
-    return client.post(path, body, content_type="application/json")
+# The secret of each plan made here (POST shows it once; reads send it).
+SECRETS: dict[str, str] = {}
+
+
+def post(client: Client, path: str, body: Any, plan_id: str = ""):
+    secret = {"HTTP_X_PLAN_SECRET": SECRETS[plan_id]} if plan_id in SECRETS else {}
+    return client.post(path, body, content_type="application/json", **secret)
+
+
+def get(client: Client, plan_id: str, **headers):
+    secret = SECRETS.get(plan_id, "")
+    return client.get(f"{PLANS}{plan_id}/", HTTP_X_PLAN_SECRET=secret, **headers)
 
 
 def create_solved(client: Client, body: dict[str, Any]) -> str:
@@ -52,6 +62,7 @@ def create_solved(client: Client, body: dict[str, Any]) -> str:
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = post(client, PLANS, body)
     assert response.status_code == 202, response.content
+    SECRETS[response.json()["id"]] = response.json()["secret"]
     return response.json()["id"]
 
 
@@ -79,7 +90,7 @@ def world(module_transaction, tmp_path_factory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture
 def plan(world, db, client) -> dict[str, Any]:
-    response = client.get(f"{PLANS}{world['plan_id']}/")
+    response = get(client, world["plan_id"])
     assert response.status_code == 200
     return response.json()
 
@@ -167,7 +178,7 @@ def test_one_day_plan_has_no_night_and_no_empty_sentences(client, world):
     nothing in it (a night summary without nights reads "Nights: .")."""
     body = {**BODY, "destination": "puno", "days": 1}
     plan_id = create_solved(client, {**body, "start_date": future_start().isoformat()})
-    plan = client.get(f"{PLANS}{plan_id}/").json()
+    plan = get(client, plan_id).json()
     assert_plan_shape(plan, days=1, start_date=future_start())
     assert plan["days"][0]["night"] is None
     assert "Nights: ." not in plan["explanation"], plan["explanation"]
@@ -177,7 +188,7 @@ def test_one_day_plan_has_no_night_and_no_empty_sentences(client, world):
 
 
 def test_get_is_stable(client, plan):
-    assert client.get(f"{PLANS}{plan['id']}/").json() == plan
+    assert get(client, plan["id"]).json() == plan
 
 
 def test_get_unknown_plan_is_a_json_404(client, world):
@@ -194,17 +205,22 @@ def test_get_with_a_non_uuid_is_404(client, world, path):
 
 
 def test_plan_ids_are_random_and_not_enumerable(client, world, plan):
-    """Two identical requests get unrelated random (version 4) UUIDs; any other
-    UUID, however close to a real one, finds nothing."""
+    """Two identical requests get unrelated random (version 4) UUIDs and secrets;
+    any other UUID, however close to a real one, finds nothing, and a real id
+    without its plan's secret finds nothing either."""
     body = {**BODY, "start_date": future_start().isoformat()}
     first, second = post(client, PLANS, body), post(client, PLANS, body)
     assert first.status_code == second.status_code == 202
     ids = [uuid.UUID(r.json()["id"]) for r in (first, second)] + [uuid.UUID(plan["id"])]
     assert len(set(ids)) == 3
     assert all(i.version == 4 for i in ids)
+    assert first.json()["secret"] != second.json()["secret"]
     for known in ids:
+        assert client.get(f"{PLANS}{known}/").status_code == 404
         for probe in (uuid.UUID(int=known.int ^ 1), uuid.UUID(int=known.int + 1)):
             assert client.get(f"{PLANS}{probe}/").status_code == 404
+    wrong = {"HTTP_X_PLAN_SECRET": second.json()["secret"]}
+    assert client.get(f"{PLANS}{first.json()['id']}/", **wrong).status_code == 404
     assert client.get(f"{PLANS}{uuid.uuid4()}/").status_code == 404
 
 
@@ -214,7 +230,7 @@ def test_plan_ids_are_random_and_not_enumerable(client, world, plan):
 def test_plan_in_spanish(client, plan):
     """Accept-Language: es gives Spanish step titles (listings' title_es, places'
     name_es) and Spanish sentences; the same plan reads in English otherwise."""
-    response = client.get(f"{PLANS}{plan['id']}/", HTTP_ACCEPT_LANGUAGE="es")
+    response = get(client, plan["id"], HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 200
     spanish = response.json()
     assert spanish["id"] == plan["id"]
@@ -266,7 +282,7 @@ def replan_path(plan_id: str) -> str:
     ids=["keep-unknown", "drop-unknown", "keep-string", "drop-object", "keep-long"],
 )
 def test_replan_with_unknown_steps_is_400(client, plan, body, field):
-    response = post(client, replan_path(plan["id"]), body)
+    response = post(client, replan_path(plan["id"]), plan_id=plan["id"], body=body)
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
     assert not TripPlan.objects.filter(parent_id=plan["id"]).exists()
@@ -274,7 +290,12 @@ def test_replan_with_unknown_steps_is_400(client, plan, body, field):
 
 def test_replan_keeping_and_dropping_one_step_is_400(client, plan):
     step = activity_steps(plan)[0]["id"]
-    response = post(client, replan_path(plan["id"]), {"keep": [step], "drop": [step]})
+    response = post(
+        client,
+        replan_path(plan["id"]),
+        plan_id=plan["id"],
+        body={"keep": [step], "drop": [step]},
+    )
     assert response.status_code == 400, response.content
     errors = response.json()["errors"]
     assert {"keep", "drop"} & set(errors), errors
@@ -283,7 +304,9 @@ def test_replan_keeping_and_dropping_one_step_is_400(client, plan):
 
 def test_replan_of_free_time_is_400(client, plan):
     free = next(s for s in all_steps(plan) if s["kind"] == "free")
-    response = post(client, replan_path(plan["id"]), {"drop": [free["id"]]})
+    response = post(
+        client, replan_path(plan["id"]), plan_id=plan["id"], body={"drop": [free["id"]]}
+    )
     assert response.status_code == 400
     assert "drop" in response.json()["errors"]
 
@@ -297,7 +320,7 @@ def test_replan_of_an_unknown_plan_is_404(client, world):
 def test_replan_of_an_infeasible_plan_is_400(client, world):
     body = {**BODY, "arrival": "flight", "days": 2}
     plan_id = create_solved(client, {**body, "start_date": future_start().isoformat()})
-    assert client.get(f"{PLANS}{plan_id}/").json()["status"] == "infeasible"
-    response = post(client, replan_path(plan_id), {"drop": ["1.1"]})
+    assert get(client, plan_id).json()["status"] == "infeasible"
+    response = post(client, replan_path(plan_id), {"drop": ["1.1"]}, plan_id)
     assert response.status_code == 400
     assert "id" in response.json()["errors"]

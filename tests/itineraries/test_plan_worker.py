@@ -21,10 +21,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 FINAL = {"solved", "infeasible", "failed"}
 
 
-def poll(client, plan_id: str, timeout: float = 60.0) -> dict:
+def poll(client, plan_id: str, secret: str, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        response = client.get(f"/api/v1/plans/{plan_id}/")
+        response = client.get(f"/api/v1/plans/{plan_id}/", HTTP_X_PLAN_SECRET=secret)
         assert response.status_code == 200, response.content
         plan = response.json()
         if plan["status"] in FINAL or time.monotonic() > deadline:
@@ -47,9 +47,9 @@ def test_worker_solves_a_queued_plan(celery_worker, client):
     response = client.post("/api/v1/plans/", body, content_type="application/json")
     assert response.status_code == 202, response.content
     queued = response.json()
-    assert set(queued) == {"id", "status"}
+    assert set(queued) == {"id", "status", "secret"}
     assert queued["status"] in ("queued", "solving")
-    plan = poll(client, queued["id"])
+    plan = poll(client, queued["id"], queued["secret"])
     stored = TripPlan.objects.get(pk=queued["id"])
     assert plan["status"] == "solved", (plan["status"], stored.error, plan)
     assert len(plan["days"]) == 6

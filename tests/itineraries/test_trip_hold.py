@@ -24,7 +24,7 @@ from django.utils import timezone
 from agencies.services import agency_create
 from itineraries import services
 from itineraries.models import TripBooking, TripBookingPart, TripPlan
-from itineraries.selectors import plan_trip_parts
+from itineraries.selectors import plan_secret_hash, plan_trip_parts
 from providers.models import Booking, Listing, Slot
 from providers.services import booking_expire_holds, booking_hold
 from tests.itineraries.conftest import seed_route
@@ -52,8 +52,25 @@ ON_REQUEST_TITLE = "Weaving afternoon with the Quispe family"
 LEAD = {"name": "Ana Mamani", "email": "ana@example.org", "phone": "+51 951 000 111"}
 
 
+# The secret of each plan made over the API here, by plan id (POST shows it once).
+SECRETS: dict[str, str] = {}
+
+
 def post(client: Client, path: str, body: Any = None, **headers):
-    return client.post(path, body or {}, content_type="application/json", **headers)
+    """POST JSON; to /plans/{id}/… with that plan's secret (X-Plan-Secret), unless
+    the test sends its own."""
+    if path.startswith(PLANS) and "HTTP_X_PLAN_SECRET" not in headers:
+        plan_id = path[len(PLANS) :].split("/", 1)[0]
+        if plan_id in SECRETS:
+            headers["HTTP_X_PLAN_SECRET"] = SECRETS[plan_id]
+    response = client.post(path, body or {}, content_type="application/json", **headers)
+    made = response.status_code in (201, 202)
+    if path == PLANS and made and "secret" in response.json():
+        SECRETS[response.json()["id"]] = response.json()["secret"]
+    if path.endswith("/replan") and made:
+        # A re-plan keeps its plan's secret.
+        SECRETS[response.json()["id"]] = headers.get("HTTP_X_PLAN_SECRET", "")
+    return response
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +101,7 @@ def world(module_transaction, tmp_path_factory) -> Iterator[dict[str, Any]]:
     assert response.status_code == 202, response.content
     plan = TripPlan.objects.get(pk=response.json()["id"])
     assert plan.status == TripPlan.Status.SOLVED, plan.explanation
+    assert SECRETS[str(plan.pk)]
     yield {"offers": offers, "bus": bus, "plan": plan}
 
 
@@ -153,9 +171,10 @@ def test_plan_parts_held_and_paid_locally(plan, world):
 
 
 def test_hold_takes_every_part_with_one_expiry(client, plan, world):
-    """201: every part ON_HOLD until one expires_at (the default 30 minutes), the
-    party (2 adults, 1 child) on every slot, local times with their offsets, and a
-    one-time manage token whose SHA-256 is what is stored."""
+    """201: every part ON_HOLD until one expires_at (without an API key: the
+    visitors' maximum, 20 minutes, below the default 30), the party (2 adults, 1
+    child) on every slot, local times with their offsets, and a one-time manage
+    token whose SHA-256 is what is stored, valid until 14 days after the trip."""
     before = timezone.now()
     data = anonymous_hold(client, plan, lead=LEAD)
     held, local = parts_of(plan)
@@ -163,7 +182,7 @@ def test_hold_takes_every_part_with_one_expiry(client, plan, world):
     assert data["status"] == trip.status == TripBooking.Status.ON_HOLD
     assert data["plan"] == str(plan.pk)
     expires = dt.datetime.fromisoformat(data["expires_at"])
-    assert dt.timedelta(minutes=29) < expires - before <= dt.timedelta(minutes=31)
+    assert dt.timedelta(minutes=19) < expires - before <= dt.timedelta(minutes=21)
     assert {p["step_id"] for p in data["parts"]} == {spec.step_id for spec in held}
     bookings = Booking.objects.filter(trip_part__trip=trip)
     assert bookings.count() == len(held)
@@ -190,6 +209,10 @@ def test_hold_takes_every_part_with_one_expiry(client, plan, world):
     assert all(p["note"] for p in data["pay_locally"])
     token = data["manage_token"]
     assert trip.manage_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    last_day = dt.date.fromisoformat(plan.days[-1]["date"])
+    assert trip.manage_token_expires_at == dt.datetime.combine(
+        last_day + dt.timedelta(days=15), dt.time.min, tzinfo=dt.UTC
+    )
     assert trip.agency is None and trip.user is None
     # Read back with the token: the same trip, and no token shown again.
     again = client.get(f"{TRIPS}{trip.pk}/", HTTP_X_MANAGE_TOKEN=token)
@@ -199,9 +222,13 @@ def test_hold_takes_every_part_with_one_expiry(client, plan, world):
 
 
 def test_hold_minutes_sets_the_one_expiry(client, plan):
-    data = anonymous_hold(client, plan, hold_minutes=90)
+    data = anonymous_hold(client, plan, hold_minutes=15)
     trip = TripBooking.objects.get(pk=data["id"])
-    assert trip.expires_at - trip.created_at > dt.timedelta(minutes=89)
+    assert (
+        dt.timedelta(minutes=14)
+        < trip.expires_at - trip.created_at
+        <= dt.timedelta(minutes=15)
+    )
     assert set(
         Booking.objects.filter(trip_part__trip=trip).values_list(
             "expires_at", flat=True
@@ -332,7 +359,7 @@ def test_confirm_confirms_every_part_and_on_request_ones_wait(client, plan):
     booking = Booking.objects.get(supplier_reference=pending[0]["reference"])
     assert (booking.slot.held, booking.slot.booked) == (PERSONS, 0)
     again = post(
-        client, hold_path(plan, "confirm"), {"manage_token": token, "lead": LEAD}
+        client, hold_path(plan, "confirm"), {"lead": LEAD}, HTTP_X_MANAGE_TOKEN=token
     )
     assert again.status_code == 200, again.content
     assert again.json()["parts"] == data["parts"]
@@ -355,7 +382,7 @@ def test_cancel_a_confirmed_trip_refunds_each_part_under_its_policy(client, plan
         cancellation_cutoff_hours=60 * 24, cancellation_refund_percent=50
     )
     token = anonymous_hold(client, plan, lead=LEAD)["manage_token"]
-    confirmed = post(client, hold_path(plan, "confirm"), {"manage_token": token})
+    confirmed = post(client, hold_path(plan, "confirm"), HTTP_X_MANAGE_TOKEN=token)
     assert confirmed.status_code == 200, confirmed.content
     response = post(client, hold_path(plan, "cancel"), HTTP_X_MANAGE_TOKEN=token)
     assert response.status_code == 200, response.content
@@ -377,7 +404,7 @@ def test_cancel_a_confirmed_trip_refunds_each_part_under_its_policy(client, plan
 
 def test_cancel_a_hold_releases_everything_in_full(client, plan):
     token = anonymous_hold(client, plan)["manage_token"]
-    response = post(client, hold_path(plan, "cancel"), {"manage_token": token})
+    response = post(client, hold_path(plan, "cancel"), HTTP_X_MANAGE_TOKEN=token)
     assert response.status_code == 200, response.content
     parts = response.json()["parts"]
     assert {p["status"] for p in parts} == {"cancelled"}
@@ -541,8 +568,13 @@ def test_anonymous_trip_bookings_need_their_token(client, plan):
     for extra in ({}, a, wrong):
         assert client.get(trip_path, **extra).status_code == 404
         assert post(client, hold_path(plan, "cancel"), **extra).status_code == 404
-    in_body = post(client, hold_path(plan, "cancel"), {"manage_token": "x"})
-    assert in_body.status_code == 404
+    # Never in the body (bodies get logged, replayed, cached): 400 naming it.
+    in_body = post(
+        client, hold_path(plan, "cancel"), {"manage_token": data["manage_token"]}
+    )
+    assert in_body.status_code == 400, in_body.content
+    assert list(in_body.json()["errors"]) == ["manage_token"]
+    assert "X-Manage-Token header" in in_body.json()["errors"]["manage_token"][0]
     assert TripBooking.objects.get(pk=data["id"]).status == "on_hold"
     ok = client.get(trip_path, HTTP_X_MANAGE_TOKEN=data["manage_token"])
     assert ok.status_code == 200
@@ -600,12 +632,20 @@ def test_unknown_trip_booking_and_plan_are_404(client):
 # --- Bad input ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("minutes", [0, -5, 24 * 60 + 1, "soon"])
+@pytest.mark.parametrize("minutes", [0, -5, 21, 24 * 60, 24 * 60 + 1, "soon"])
 def test_hold_minutes_out_of_range_is_400_naming_it(client, plan, minutes):
+    """Without an API key a hold lasts 1 to 20 minutes: a longer one (the 24 hours
+    that let anyone lock the inventory) is refused, naming the field and the
+    limit, not shortened behind the client's back."""
     response = post(client, hold_path(plan), {"hold_minutes": minutes})
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == ["hold_minutes"]
+    if isinstance(minutes, int):
+        assert (
+            "between 1 and 20 minutes" in response.json()["errors"]["hold_minutes"][0]
+        )
     assert not TripBooking.objects.exists()
+    assert not Booking.objects.exists()
 
 
 def test_bad_lead_is_400_naming_the_field(client, plan):
@@ -614,21 +654,16 @@ def test_bad_lead_is_400_naming_the_field(client, plan):
     assert bad_hold.json()["errors"]["lead"] == ["email: Enter a valid email address."]
     token = anonymous_hold(client, plan)["manage_token"]
     confirm = hold_path(plan, "confirm")
-    bad = post(
-        client,
-        confirm,
-        {"lead": {"name": "Ana", "email": "ana@"}, "manage_token": token},
-    )
+    token = {"HTTP_X_MANAGE_TOKEN": token}
+    bad = post(client, confirm, {"lead": {"name": "Ana", "email": "ana@"}}, **token)
     assert bad.status_code == 400, bad.content
     assert bad.json()["errors"]["lead"] == ["email: Enter a valid email address."]
     phone = post(
-        client,
-        confirm,
-        {"lead": {"name": "Ana", "phone": "call me"}, "manage_token": token},
+        client, confirm, {"lead": {"name": "Ana", "phone": "call me"}}, **token
     )
     assert phone.status_code == 400
     assert phone.json()["errors"]["lead"][0].startswith("phone: ")
-    missing = post(client, confirm, {"manage_token": token})
+    missing = post(client, confirm, **token)
     assert missing.status_code == 400, missing.content
     assert missing.json()["errors"]["lead"][0].startswith("name: ")
     trip = TripBooking.objects.get()
@@ -638,8 +673,10 @@ def test_bad_lead_is_400_naming_the_field(client, plan):
 
 @pytest.mark.parametrize("status", [TripPlan.Status.QUEUED, TripPlan.Status.INFEASIBLE])
 def test_a_plan_not_solved_cannot_be_held(client, plan, status):
-    unsolved = TripPlan.objects.create(request=plan.request, status=status)
-    response = post(client, hold_path(unsolved))
+    unsolved = TripPlan.objects.create(
+        request=plan.request, status=status, secret_hash=plan_secret_hash("its-key")
+    )
+    response = post(client, hold_path(unsolved), HTTP_X_PLAN_SECRET="its-key")
     assert response.status_code == 409, response.content
     assert "Only a solved plan can be held" in response.json()["detail"]
     assert list(response.json()["errors"]) == ["id"]

@@ -92,6 +92,29 @@ def test_expiration_is_capped(world, settings):
     assert dt.timedelta(minutes=29) < left <= dt.timedelta(minutes=30)
 
 
+def test_expiration_is_capped_by_the_agencys_contract(world):
+    """An agency's contract (Agency.hold_max_minutes, edited in the admin) caps its
+    holds, on reserve and on extend; another agency keeps HOLD_MAX_MINUTES."""
+    agency = world.agency_a.agency
+    agency.hold_max_minutes = 45
+    agency.save()
+    client = world.agency_a.client()
+    body = reserve_body(
+        world.stay, availability_id(DAY), ["adult"], expirationMinutes=600
+    )
+    hold = client.post("/bookings", body).json()
+    left = dt.datetime.fromisoformat(hold["utcExpiresAt"]) - timezone.now()
+    assert dt.timedelta(minutes=44) < left <= dt.timedelta(minutes=45)
+    extended = client.post(
+        f"/bookings/{hold['uuid']}/extend", {"expirationMinutes": 600}
+    ).json()
+    left = dt.datetime.fromisoformat(extended["utcExpiresAt"]) - timezone.now()
+    assert dt.timedelta(minutes=44) < left <= dt.timedelta(minutes=45)
+    other = world.agency_b.client().post("/bookings", body).json()
+    left = dt.datetime.fromisoformat(other["utcExpiresAt"]) - timezone.now()
+    assert dt.timedelta(minutes=599) < left <= dt.timedelta(minutes=600)
+
+
 def test_an_expired_hold_is_expired_on_read_and_its_places_released(world):
     client = world.agency_a.client()
     hold = client.post(

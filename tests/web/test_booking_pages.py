@@ -1,9 +1,10 @@
 """Booking pages of the website, through the Django test client: book a solved plan
 (hold everything), check out (countdown, lead traveller, confirm, email with the
-manage link in the visitor's language), manage the trip with its secret link
+manage link in the visitor's language), manage the trip after opening that link
 (cancel one part with its refund shown first, cancel everything, .ics calendar,
 printable page), a part sold out between plan and hold, and ownership (404 for
-anyone else's trip).
+anyone else's trip). The manage link's own rules (the token leaves the URL,
+expiry, the access timing out) are in test_trip_access.py.
 
 The route, the offers (one experience confirmed on request, a provider's seats on
 the Puno → Copacabana bus) and one solved 6-day plan for two adults and a child are
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from itineraries import services
 from itineraries.models import TripBooking, TripPlan
-from itineraries.selectors import manage_token_hash, plan_trip_parts
+from itineraries.selectors import manage_token_hash, plan_secret_hash, plan_trip_parts
 from providers.models import Booking, Listing, Slot
 from providers.services import booking_hold
 from tests.itineraries.conftest import module_transaction, seed_route  # noqa: F401
@@ -60,7 +61,9 @@ ON_REQUEST_TITLE = "Weaving afternoon with the Quispe family"
 ON_REQUEST_TITLE_ES = "Tarde de tejido con la familia Quispe"
 LEAD = {"name": "Ana Mamani", "email": "ana@example.org", "phone": "+51 951 000 111"}
 MAX_PAGE = 200 * 1024
-TOKEN_URL = re.compile(r"/trips/manage/([A-Za-z0-9_-]{20,})/")
+TOKEN_URL = re.compile(r"http://testserver/trips/manage/([A-Za-z0-9_-]{20,})/")
+MANAGE_URL = re.compile(r"/trips/([0-9a-f-]{36})/manage/")
+KEY = "the-plans-own-secret-key"  # the secret of the module's plans
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,7 @@ def world(module_transaction) -> Iterator[dict[str, Any]]:  # noqa: F811
     try:
         with TestCase.captureOnCommitCallbacks(execute=True):
             plan = services.plan_create(
-                data={**REQUEST, "start_date": future_start().isoformat()}
+                data={**REQUEST, "start_date": future_start().isoformat()}, secret=KEY
             )
     finally:
         app.conf.task_always_eager = eager
@@ -93,7 +96,14 @@ def plan(world) -> TripPlan:
 
 
 def book_path(plan: TripPlan) -> str:
-    return f"/plans/{plan.pk}/book/"
+    return f"/plans/{plan.pk}/{KEY}/book/"
+
+
+def plan_copy(plan: TripPlan, **fields) -> TripPlan:
+    """Another plan of the same trip, opened by the same key."""
+    return TripPlan.objects.create(
+        request=plan.request, secret_hash=plan_secret_hash(KEY), **fields
+    )
 
 
 def checkout_path(trip_id) -> str:
@@ -122,11 +132,20 @@ def book(client: Client, plan: TripPlan) -> TripBooking:
 
 
 def confirm(client: Client, trip: TripBooking, lead=LEAD, **extra) -> str:
-    """Confirm at checkout; returns the manage token of the redirect."""
+    """Confirm at checkout; returns the trip's manage page the redirect goes to
+    (no token in it: this session may manage the trip for a while)."""
     response = client.post(checkout_path(trip.pk), lead, **extra)
     assert response.status_code == 302, response.content[:3000]
-    match = TOKEN_URL.fullmatch(response["Location"])
-    assert match, response["Location"]
+    assert MANAGE_URL.fullmatch(response["Location"]), response["Location"]
+    return response["Location"]
+
+
+def emailed_token(trip: TripBooking) -> str:
+    """The manage token in the confirmation email to the lead traveller."""
+    (message,) = [m for m in mail.outbox if m.to == [LEAD["email"]]]
+    match = TOKEN_URL.search(message.body)
+    assert match, message.body
+    assert manage_token_hash(match.group(1)) == trip.manage_token_hash
     return match.group(1)
 
 
@@ -166,7 +185,7 @@ def test_book_holds_everything_and_checkout_shows_parts_and_countdown(client, pl
     assert "(UTC−05:00)" in page  # Peru
     assert "(UTC−04:00)" in page  # Bolivia
     seconds = int(re.search(r'data-seconds="(\d+)"', page).group(1))
-    assert 29 * 60 < seconds <= 30 * 60
+    assert 19 * 60 < seconds <= 20 * 60  # a visitor's hold: 20 minutes at most
     assert 'id="countdown"' in page and "<script>" in page
     # The absolute expiry is there for readers without JavaScript.
     expires = trip.expires_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -219,10 +238,11 @@ def test_confirm_books_every_part_and_emails_the_manage_link(
     trip = book(client, plan)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        token = confirm(client, trip)
+        manage = confirm(client, trip)
     trip.refresh_from_db()
     assert trip.status == TripBooking.Status.CONFIRMED
-    assert trip.manage_token_hash == manage_token_hash(token)
+    assert manage == f"/trips/{trip.pk}/manage/"
+    token = emailed_token(trip)
     assert (trip.lead_name, trip.lead_email, trip.lead_phone) == tuple(LEAD.values())
     statuses = dict(
         Booking.objects.filter(trip_part__trip=trip).values_list(
@@ -240,17 +260,18 @@ def test_confirm_books_every_part_and_emails_the_manage_link(
     assert other not in body  # one language only
     # A second click on "confirm" changes nothing and sends no second email.
     with django_capture_on_commit_callbacks(execute=True):
-        assert confirm(client, trip) == token
+        assert confirm(client, trip) == manage
     assert len([m for m in mail.outbox if m.to == [LEAD["email"]]]) == 1
-    # The manage page, in the same language.
-    response = client.get(f"/trips/manage/{token}/")
+    assert trip.manage_token_hash == manage_token_hash(token)  # not replaced
+    # The manage page, in the same language, without the token.
+    response = client.get(manage)
     assert response.status_code == 200
     page = small(response)
-    assert title in page
+    assert title in page and token not in page
     assert response["Cache-Control"] == "private, no-store"
     assert response["Referrer-Policy"] == "same-origin"
     # Checkout of a confirmed trip goes to its manage page.
-    assert client.get(checkout_path(trip.pk))["Location"] == f"/trips/manage/{token}/"
+    assert client.get(checkout_path(trip.pk))["Location"] == manage
 
 
 def test_an_expired_hold_says_so_and_can_be_held_again(client, plan):
@@ -337,11 +358,11 @@ def test_a_part_sold_out_between_plan_and_hold_is_named_and_nothing_held(
     # Re-plan without it: a new plan, solved without that stay.
     with django_capture_on_commit_callbacks(execute=True):
         replanned = client.post(
-            f"/plans/{plan.pk}/book/replan/", {"drop": [night.step_id]}
+            f"/plans/{plan.pk}/{KEY}/book/replan/", {"drop": [night.step_id]}
         )
     assert replanned.status_code == 302
     new = TripPlan.objects.get(parent=plan)
-    assert replanned["Location"] == f"/plans/{new.pk}/"
+    assert replanned["Location"] == f"/plans/{new.pk}/{KEY}/"
     assert new.status == TripPlan.Status.SOLVED
     assert listing.pk in new.request["exclude"]
     assert listing.pk not in {s.listing_id for s in plan_trip_parts(new)[0]}
@@ -356,9 +377,7 @@ def test_a_plan_held_by_someone_else_is_refused_with_a_message(client, plan):
     assert "already held or booked" in page
     assert str(trip.pk) not in page  # another visitor's trip is not named
     assert TripBooking.objects.filter(plan=plan).count() == 1
-    unsolved = TripPlan.objects.create(
-        request=plan.request, status=TripPlan.Status.QUEUED
-    )
+    unsolved = plan_copy(plan, status=TripPlan.Status.QUEUED)
     response = client.post(book_path(unsolved))
     assert response.status_code == 409
     assert "Only a solved plan can be held" in small(response)
@@ -368,14 +387,15 @@ def test_a_plan_held_by_someone_else_is_refused_with_a_message(client, plan):
 
 
 def confirmed_trip(client: Client, plan: TripPlan) -> tuple[TripBooking, str]:
+    """Book and confirm; returns the trip and its manage page."""
     trip = book(client, plan)
-    token = confirm(client, trip)
+    manage = confirm(client, trip)
     trip.refresh_from_db()
-    return trip, token
+    return trip, manage
 
 
 def test_cancel_one_part_shows_the_refund_first_and_releases_it(client, plan):
-    trip, token = confirmed_trip(client, plan)
+    trip, manage_page = confirmed_trip(client, plan)
     instant = (
         Booking.objects.filter(
             trip_part__trip=trip,
@@ -389,8 +409,8 @@ def test_cancel_one_part_shows_the_refund_first_and_releases_it(client, plan):
         cancellation_cutoff_hours=60 * 24, cancellation_refund_percent=50
     )
     part_id = instant.trip_part.pk
-    url = f"/trips/manage/{token}/parts/{part_id}/cancel/"
-    manage = small(client.get(f"/trips/manage/{token}/"))
+    url = f"{manage_page}parts/{part_id}/cancel/"
+    manage = small(client.get(manage_page))
     assert url in manage
     preview = client.get(url)
     assert preview.status_code == 200
@@ -401,13 +421,13 @@ def test_cancel_one_part_shows_the_refund_first_and_releases_it(client, plan):
     instant.refresh_from_db()
     assert instant.status == Booking.Status.CONFIRMED  # the preview changes nothing
     done = client.post(url)
-    assert done.status_code == 302 and done["Location"] == f"/trips/manage/{token}/"
+    assert done.status_code == 302 and done["Location"] == manage_page
     instant.refresh_from_db()
     instant.slot.refresh_from_db()
     assert instant.status == Booking.Status.CANCELLED
     assert instant.refund_minor == half
     assert (instant.slot.held, instant.slot.booked) == (0, 0)
-    after = small(client.get(f"/trips/manage/{token}/"))
+    after = small(client.get(manage_page))
     assert "will be refunded" in after
     trip.refresh_from_db()
     assert trip.status == TripBooking.Status.CONFIRMED
@@ -421,8 +441,8 @@ def test_cancel_one_part_shows_the_refund_first_and_releases_it(client, plan):
 
 
 def test_cancel_everything_shows_refunds_then_releases_every_part(client, plan):
-    trip, token = confirmed_trip(client, plan)
-    url = f"/trips/manage/{token}/cancel/"
+    trip, manage_page = confirmed_trip(client, plan)
+    url = f"{manage_page}cancel/"
     preview = client.get(url)
     assert preview.status_code == 200
     page = small(preview)
@@ -436,7 +456,7 @@ def test_cancel_everything_shows_refunds_then_releases_every_part(client, plan):
         Booking.objects.filter(trip_part__trip=trip).values_list("status", flat=True)
     ) == {Booking.Status.CANCELLED}
     assert set(counters(plan).values()) == {(0, 0)}
-    after = small(client.get(f"/trips/manage/{token}/"))
+    after = small(client.get(manage_page))
     assert "Cancelled" in after and "Refunded:" in after
     assert url not in after
     # Nothing left to cancel: a clear message, no error.
@@ -445,8 +465,8 @@ def test_cancel_everything_shows_refunds_then_releases_every_part(client, plan):
 
 
 def test_the_trip_calendar_is_valid_with_zones_of_the_places(client, plan):
-    _trip, token = confirmed_trip(client, plan)
-    response = client.get(f"/trips/manage/{token}/trip.ics")
+    _trip, manage_page = confirmed_trip(client, plan)
+    response = client.get(f"{manage_page}trip.ics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(response.content)
@@ -483,8 +503,8 @@ def test_the_trip_calendar_is_valid_with_zones_of_the_places(client, plan):
 
 
 def test_the_print_page_has_print_css_and_no_navigation(client, plan):
-    _trip, token = confirmed_trip(client, plan)
-    response = client.get(f"/trips/manage/{token}/print/")
+    _trip, manage_page = confirmed_trip(client, plan)
+    response = client.get(f"{manage_page}print/")
     assert response.status_code == 200
     page = small(response)
     assert "@media print" in page
@@ -509,7 +529,7 @@ def test_checkout_of_someone_elses_trip_is_404(client, plan):
     trip.refresh_from_db()
     assert trip.status == TripBooking.Status.ON_HOLD and not trip.lead_name
     assert client.get(checkout_path(uuid.uuid4())).status_code == 404
-    assert client.post(f"/plans/{uuid.uuid4()}/book/").status_code == 404
+    assert client.post(f"/plans/{uuid.uuid4()}/{KEY}/book/").status_code == 404
     assert client.get(book_path(plan)).status_code == 405
 
 
@@ -529,46 +549,49 @@ def test_a_signed_in_traveller_owns_their_trip(
     assert "rosa@example.org" in rosa.get(checkout_path(trip.pk)).content.decode()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        token = confirm(rosa, trip)
+        manage = confirm(rosa, trip)
     trip.refresh_from_db()
-    assert trip.manage_token_hash == manage_token_hash(token)
-    assert any(token in m.body for m in mail.outbox if m.to == [LEAD["email"]])
+    token = emailed_token(trip)
+    assert rosa.get(manage).status_code == 200  # hers, signed in
+    assert juan.get(manage).status_code == 404
     # The emailed link works on any device (the token is the secret).
-    assert Client().get(f"/trips/manage/{token}/").status_code == 200
+    elsewhere = Client()
+    opened = elsewhere.get(f"/trips/manage/{token}/")
+    assert opened.status_code == 302 and opened["Location"] == manage
+    assert elsewhere.get(manage).status_code == 200
 
 
-def test_a_manage_token_shows_its_own_trip_only(client, plan, world):
-    trip_a, token_a = confirmed_trip(client, plan)
+def test_a_manage_token_shows_its_own_trip_only(
+    client, plan, world, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        trip_a, manage_a = confirmed_trip(client, plan)
+    token_a = emailed_token(trip_a)
     # A second trip (of another plan) by another visitor.
-    other_plan = TripPlan.objects.create(
-        request=plan.request, status=TripPlan.Status.SOLVED, days=plan.days
-    )
+    other_plan = plan_copy(plan, status=TripPlan.Status.SOLVED, days=plan.days)
     other = Client()
-    trip_b, token_b = confirmed_trip(other, other_plan)
+    trip_b, manage_b = confirmed_trip(other, other_plan)
     part_b = trip_b.parts.first()
-    page_a = small(client.get(f"/trips/manage/{token_a}/"))
-    assert f"/trips/manage/{token_a}/parts/" in page_a
-    assert token_b not in page_a
+    page_a = small(client.get(manage_a))
+    assert f"{manage_a}parts/" in page_a
     for part in trip_b.parts.all():
         assert f"/parts/{part.pk}/cancel/" not in page_a
     for method in ("get", "post"):
-        response = getattr(client, method)(
-            f"/trips/manage/{token_a}/parts/{part_b.pk}/cancel/"
-        )
+        response = getattr(client, method)(f"{manage_a}parts/{part_b.pk}/cancel/")
         assert response.status_code == 404, method
+        for suffix in ("", "cancel/", "trip.ics", "print/", f"parts/{part_b.pk}/"):
+            assert getattr(client, method)(manage_b + suffix).status_code in (
+                404,
+                405,
+            ), (method, suffix)
     assert part_b.booking.status == Booking.Status.CONFIRMED or (
         part_b.booking.status == Booking.Status.PENDING
     )
     part_b.booking.refresh_from_db()
     assert part_b.booking.status != Booking.Status.CANCELLED
-    for suffix in ("", "cancel/", "trip.ics", "print/"):
-        for token in (
-            "not-a-token",
-            token_a[:-1] + ("A" if token_a[-1] != "A" else "B"),
-        ):
-            response = client.get(f"/trips/manage/{token}/{suffix}")
-            assert response.status_code == 404, (token, suffix)
-    assert client.post("/trips/manage/nope/cancel/").status_code == 404
+    for token in ("not-a-token", token_a[:-1] + ("A" if token_a[-1] != "A" else "B")):
+        assert Client().get(f"/trips/manage/{token}/").status_code == 404, token
     # The calendar of A has A's events only.
-    ics = client.get(f"/trips/manage/{token_a}/trip.ics").content.decode()
+    ics = client.get(f"{manage_a}trip.ics").content.decode()
     assert str(trip_a.pk) in ics and str(trip_b.pk) not in ics

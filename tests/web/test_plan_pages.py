@@ -15,7 +15,9 @@ from django.urls import NoReverseMatch, reverse
 
 from catalogue.models import EntryRequirement
 from catalogue.services import catalogue_seed_from_file
+from itineraries import services
 from itineraries.models import TripPlan
+from itineraries.selectors import plan_secret_hash
 from providers.models import Listing
 from tests.providers.factories import make_listing, make_provider
 from tests.web.conftest import plan_form_data, post_solved
@@ -24,7 +26,8 @@ from web.selectors import entry_requirement_for
 pytestmark = pytest.mark.django_db
 
 MAX_BYTES = 200 * 1024
-PLAN_URL = re.compile(r"^/plans/([0-9a-f-]{36})/$")
+# A plan's page is under its secret link: /plans/<id>/<key>/.
+PLAN_URL = re.compile(r"^/plans/([0-9a-f-]{36})/([A-Za-z0-9_-]{20,})/$")
 
 
 def plan_of(url: str) -> TripPlan:
@@ -187,21 +190,31 @@ def test_the_form_in_spanish(client, offers):
     assert '<option value="US">Estados Unidos</option>' in html
 
 
+def plan_with_key(**fields) -> tuple[TripPlan, str]:
+    """A plan made directly, with its secret (the key of its link)."""
+    key = services.plan_secret_new()
+    return TripPlan.objects.create(secret_hash=plan_secret_hash(key), **fields), key
+
+
 def test_a_failed_plan_says_so_and_offers_a_new_one(client, route):
-    plan = TripPlan.objects.create(request={}, status=TripPlan.Status.FAILED)
-    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    plan, key = plan_with_key(request={}, status=TripPlan.Status.FAILED)
+    html = client.get(f"/plans/{plan.pk}/{key}/").content.decode()
     assert "Something went wrong while planning" in html
     assert 'href="/plan/"' in html
 
 
 def test_a_queued_plan_polls_and_refreshes(client, route):
-    plan = TripPlan.objects.create(
+    plan, key = plan_with_key(
         request={"origin": "cusco", "destination": "la-paz", "days": 3}
     )
-    response = client.get(f"/plans/{plan.pk}/")
+    response = client.get(f"/plans/{plan.pk}/{key}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'data-poll="/api/v1/plans/{plan.pk}/"' in html
+    # The page polls the API with the plan's secret (sent as X-Plan-Secret).
+    assert f'data-poll="/api/v1/plans/{plan.pk}/" data-key="{key}"' in html
+    assert "X-Plan-Secret" in html
+    polled = client.get(f"/api/v1/plans/{plan.pk}/", HTTP_X_PLAN_SECRET=key)
+    assert polled.status_code == 200 and polled.json()["status"] == "queued"
     assert '<meta http-equiv="refresh" content="3">' in html
     assert "<progress" in html
     assert len(response.content) < MAX_BYTES
@@ -209,6 +222,7 @@ def test_a_queued_plan_polls_and_refreshes(client, route):
 
 def test_unknown_plan_is_404(client, db):
     assert client.get(f"/plans/{uuid.uuid4()}/").status_code == 404
+    assert client.get(f"/plans/{uuid.uuid4()}/{'k' * 32}/").status_code == 404
 
 
 def test_the_book_button_is_offered_on_a_solved_plan(client, web_plan):
@@ -216,7 +230,7 @@ def test_the_book_button_is_offered_on_a_solved_plan(client, web_plan):
     plan's page (and the page renders without it)."""
     html = client.get(web_plan).content.decode()
     try:
-        reverse("web:plan_book", args=[uuid.uuid4()])
+        reverse("web:plan_book", args=[uuid.uuid4(), "key"])
     except NoReverseMatch:
         assert "/book/" not in html
     else:
@@ -238,17 +252,16 @@ def test_infeasible_plan_explains_and_its_fixes_work(client, offers):
     match = re.search(r"Raise the budget to ([\d.]+) PEN", html)
     assert match, html
     # Each fix makes a new plan (a child of this one) with the adjusted request.
-    fixed = post_solved(client, f"/plans/{plan.pk}/fix/", {"fix": "budget"})
+    page = response["Location"]
+    fixed = post_solved(client, f"{page}fix/", {"fix": "budget"})
     assert fixed.status_code == 302
     new = plan_of(fixed["Location"])
     assert new.parent_id == plan.pk and new.status == "solved", new.explanation
     assert new.request["budget"] == {"amount": match.group(1), "currency": "PEN"}
-    more = plan_of(
-        post_solved(client, f"/plans/{plan.pk}/fix/", {"fix": "add_day"})["Location"]
-    )
+    more = plan_of(post_solved(client, f"{page}fix/", {"fix": "add_day"})["Location"])
     assert more.request["days"] == 7 and more.parent_id == plan.pk
     earlier = plan_of(
-        post_solved(client, f"/plans/{plan.pk}/fix/", {"fix": "earlier"})["Location"]
+        post_solved(client, f"{page}fix/", {"fix": "earlier"})["Location"]
     )
     assert earlier.request["start_date"] < plan.request["start_date"]
 
@@ -262,7 +275,7 @@ def test_flying_in_for_three_days_is_fixed_by_adding_a_day(client, offers):
     assert plan.status == "infeasible"
     assert plan.explanation["en"][0] in html
     assert 'value="add_day"' in html and 'value="budget"' not in html
-    fixed = post_solved(client, f"/plans/{plan.pk}/fix/", {"fix": "add_day"})
+    fixed = post_solved(client, f"{response['Location']}fix/", {"fix": "add_day"})
     new = plan_of(fixed["Location"])
     assert new.request["days"] == 4
     assert new.status == "solved", new.explanation
