@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('itineraries', '0002_trip_bookings'),
+        ('itineraries', '0003_plan_secret_manage_expiry'),
     ]
 
     operations = [
