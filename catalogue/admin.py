@@ -1,8 +1,12 @@
 """Staff admin for the route catalogue; facts show its source and verified flag."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +21,10 @@ from catalogue.models import (
     ExchangeRate,
     Place,
     RouteLeg,
+    Sight,
+    SightHours,
+    SightTag,
+    Transfer,
 )
 
 FACT_FIELDS = ("source", "verified", "note")
@@ -141,11 +149,20 @@ class DepartureInline(admin.TabularInline):
 
 @admin.register(RouteLeg)
 class RouteLegAdmin(admin.ModelAdmin):
-    list_display = ("slug", "origin", "destination", "mode", "duration_min", "verified")
+    list_display = (
+        "slug",
+        "origin",
+        "destination",
+        "mode",
+        "duration_min",
+        "crossing",
+        "crossing_first_side",
+        "verified",
+    )
     list_filter = ("mode", "verified", "origin__country", "crossing")
     search_fields = ("slug", "origin__name_en", "destination__name_en", "source")
-    list_select_related = ("origin", "destination")
-    autocomplete_fields = ("origin", "destination")
+    list_select_related = ("origin", "destination", "crossing", "crossing_first_side")
+    autocomplete_fields = ("origin", "destination", "crossing_first_side")
     inlines = [DepartureInline]
 
 
@@ -164,6 +181,175 @@ class DepartureAdmin(admin.ModelAdmin):
     list_filter = ("leg__mode", "currency", "verified", "operator")
     search_fields = ("code", "operator", "leg__slug", "source")
     list_select_related = ("leg__origin", "leg__destination")
+
+
+class SightHoursFormSet(BaseInlineFormSet):
+    """A sight open at all hours has no rows; any other sight has at least one."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if self.instance.always_open and kept:
+            raise ValidationError(
+                _("A sight open at all hours has no opening hours: delete the rows.")
+            )
+        if not self.instance.always_open and not kept:
+            raise ValidationError(
+                _(
+                    "Give at least one row of opening hours (a daytime placeholder "
+                    "with 'opening hours known' unticked when they are not known), "
+                    "or tick 'open at all hours'."
+                )
+            )
+
+
+class SightHoursInline(admin.TabularInline):
+    model = SightHours
+    formset = SightHoursFormSet
+    extra = 0
+    fields = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "opens", "closes")
+
+
+class TagListFilter(admin.SimpleListFilter):
+    """Tags are a JSON list: filtered in Python (SQLite cannot look inside it)."""
+
+    title = _("interest tags")
+    parameter_name = "tag"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(SightTag.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Sight]) -> QuerySet:
+        tag = self.value()
+        if not tag:
+            return queryset
+        ids = [pk for pk, tags in queryset.values_list("pk", "tags") if tag in tags]
+        return queryset.filter(pk__in=ids)
+
+
+class SightAdminForm(ModelForm):
+    tags = forms.MultipleChoiceField(
+        label=_("interest tags"),
+        choices=SightTag.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Sight
+        fields = ["tags"]  # the admin adds the fieldsets' fields
+
+    def clean_tags(self) -> list[str]:
+        return list(self.cleaned_data.get("tags") or [])
+
+
+@admin.register(Sight)
+class SightAdmin(admin.ModelAdmin):
+    form = SightAdminForm
+    list_display = (
+        "slug",
+        "name_en",
+        "place",
+        "visit_min",
+        "effort",
+        "fee_minor",
+        "fee_currency",
+        "hours_known",
+        "confirm_locally",
+        "verified",
+    )
+    list_filter = (
+        "place",
+        TagListFilter,
+        "effort",
+        "verified",
+        "hours_known",
+        "confirm_locally",
+    )
+    search_fields = (
+        "slug",
+        "route_facts_id",
+        "name_en",
+        "name_es",
+        "place__name_en",
+        "source",
+        "note",
+    )
+    list_select_related = ("place",)
+    autocomplete_fields = ("place",)
+    inlines = [SightHoursInline]
+    fieldsets = (
+        (None, {"fields": ("slug", "route_facts_id", "place")}),
+        (
+            _("Texts"),
+            {"fields": ("name_en", "name_es", "description_en", "description_es")},
+        ),
+        (
+            _("Where"),
+            {"fields": ("latitude", "longitude", "altitude_m")},
+        ),
+        (
+            _("Visit"),
+            {
+                "fields": (
+                    "visit_min",
+                    "always_open",
+                    "hours_known",
+                    "tags",
+                    "effort",
+                    "confirm_locally",
+                    "min_nights_at_altitude",
+                )
+            },
+        ),
+        (
+            _("Fee"),
+            {
+                "fields": (
+                    "fee_minor",
+                    "fee_currency",
+                    "fee_year",
+                    "fee_ticket",
+                    "fee_note",
+                )
+            },
+        ),
+        (_("Provenance"), {"fields": FACT_FIELDS}),
+    )
+
+
+@admin.register(Transfer)
+class TransferAdmin(admin.ModelAdmin):
+    list_display = (
+        "slug",
+        "origin",
+        "destination",
+        "mode",
+        "minutes",
+        "price_minor",
+        "currency",
+        "price_per",
+        "frequency",
+        "verified",
+    )
+    list_filter = ("mode", "frequency", "currency", "verified", "origin__country")
+    search_fields = (
+        "slug",
+        "origin__slug",
+        "origin__name_en",
+        "destination__slug",
+        "destination__name_en",
+        "source",
+        "note",
+    )
+    list_select_related = ("origin", "destination")
+    autocomplete_fields = ("origin", "destination")
 
 
 @admin.register(CatalogueAudit)

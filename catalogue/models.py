@@ -316,6 +316,24 @@ class Crossing(Fact):
     def __str__(self) -> str:
         return self.name_en
 
+    def clean(self) -> None:
+        if self.pk is None:
+            return
+        sides = {self.side_a_id, self.side_b_id}
+        stranded = [
+            leg.slug
+            for leg in self.legs.exclude(crossing_first_side__in=sides).only("slug")
+        ]
+        if stranded:
+            raise ValidationError(
+                _(
+                    "These legs reach a post that would no longer be a side of this "
+                    "crossing: %(legs)s. Change the post they reach first before "
+                    "changing the sides."
+                )
+                % {"legs": ", ".join(stranded)}
+            )
+
     @property
     def name(self) -> str:
         return localized(self, "name")
@@ -376,6 +394,7 @@ class RouteLeg(Fact):
         FERRY = "ferry", _("Ferry / launch")
         MINIVAN = "minivan", _("Minivan")
         FLIGHT = "flight", _("Flight")
+        WALK = "walk", _("On foot")
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     origin = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="legs_out")
@@ -399,6 +418,18 @@ class RouteLeg(Fact):
             "Elapsed minutes from departure until the vehicle reaches the crossing"
         ),
     )
+    crossing_first_side = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("post reached first"),
+        help_text=_(
+            "The side of the crossing this leg reaches first (one of its two sides); "
+            "the clocks change from its zone to the other side's"
+        ),
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -417,11 +448,51 @@ class RouteLeg(Fact):
             models.CheckConstraint(
                 condition=Q(duration_min__gt=0), name="leg_duration_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(crossing__isnull=True, crossing_first_side__isnull=True)
+                | Q(crossing__isnull=False, crossing_first_side__isnull=False),
+                name="leg_crossing_with_first_side",
+            ),
         ]
         indexes = [models.Index(fields=["origin", "destination"])]
 
     def __str__(self) -> str:
         return f"{self.origin} → {self.destination} ({self.get_mode_display()})"
+
+    def clean(self) -> None:
+        """The first post is one of the crossing's sides, and a leg between the two
+        countries (flights aside) passes a border crossing, so its posts' hours are
+        checked."""
+        errors: dict[str, str] = {}
+        crossing = self.crossing if self.crossing_id else None
+        if crossing is not None:
+            if self.crossing_first_side_id is None:
+                errors["crossing_first_side"] = _(
+                    "Choose which side of the crossing this leg reaches first."
+                )
+            elif self.crossing_first_side_id not in (
+                crossing.side_a_id,
+                crossing.side_b_id,
+            ):
+                errors["crossing_first_side"] = _(
+                    "The post reached first must be one of the crossing's two sides."
+                )
+        elif self.crossing_first_side_id is not None:
+            errors["crossing_first_side"] = _(
+                "A leg without a crossing has no post reached first."
+            )
+        if (
+            self.mode != self.Mode.FLIGHT
+            and self.origin_id
+            and self.destination_id
+            and self.origin.country_id != self.destination.country_id
+            and (crossing is None or crossing.kind != Crossing.Kind.BORDER)
+        ):
+            errors["crossing"] = _(
+                "A leg between two countries must pass a border crossing."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -566,6 +637,484 @@ def parse_month_day(value: str) -> tuple[int, int] | None:
     except (ValueError, TypeError):
         return None
     return month, day
+
+
+class SightTag(models.TextChoices):
+    """What a sight offers (the interest tags of route-facts-2 §1)."""
+
+    CULTURE = "culture", _("Culture")
+    ARCHAEOLOGY = "archaeology", _("Archaeology")
+    LAKE = "lake", _("The lake")
+    NATURE = "nature", _("Nature and landscape")
+    HIKING = "hiking", _("Hiking")
+    FOOD = "food", _("Food and cooking")
+    TEXTILES = "textiles", _("Weaving and textiles")
+    MARKETS = "markets", _("Markets")
+    VIEWPOINTS = "viewpoints", _("Viewpoints")
+    FESTIVALS = "festivals", _("Music and festivals")
+
+
+class Sight(Fact):
+    """A public point of interest an agency itinerary includes (a plaza, a church, an
+    archaeological site, a market, a viewpoint), visited at a place of the route.
+
+    Opening hours are child rows (:class:`SightHours`) in the place's local time. A
+    sight open at all hours (plazas, streets, viewpoints) has ``always_open`` and no
+    rows; one whose hours the research did not find has ``hours_known=False`` and
+    placeholder daytime rows (the note says so).
+    """
+
+    class Effort(models.TextChoices):
+        EASY = "easy", _("Easy")
+        MODERATE = "moderate", _("Moderate")
+        STRENUOUS = "strenuous", _("Strenuous")
+
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    route_facts_id = models.CharField(
+        _("route-facts id"),
+        max_length=64,
+        blank=True,
+        help_text=_("The id of the row in the research brief (route-facts-2 §1)"),
+    )
+    place = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        related_name="sights",
+        verbose_name=_("place"),
+        help_text=_("The town or site the sight is visited at"),
+    )
+    name_en = models.CharField(_("name (English)"), max_length=160)
+    name_es = models.CharField(_("name (Spanish)"), max_length=160)
+    description_en = models.TextField(_("description (English)"))
+    description_es = models.TextField(_("description (Spanish)"))
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    altitude_m = models.IntegerField(
+        _("altitude (m)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-500), MaxValueValidator(9000)],
+    )
+    visit_min = models.PositiveIntegerField(
+        _("typical visit (minutes)"),
+        help_text=_("Minutes on site, without the ride there and back"),
+    )
+    always_open = models.BooleanField(
+        _("open at all hours"),
+        default=False,
+        help_text=_("Plazas, streets, viewpoints: no opening hours rows"),
+    )
+    hours_known = models.BooleanField(
+        _("opening hours known"),
+        default=True,
+        help_text=_("False: the hours rows are a daytime placeholder, not a source"),
+    )
+    fee_minor = models.PositiveIntegerField(
+        _("fee (minor units)"),
+        null=True,
+        blank=True,
+        help_text=_("Per foreign adult; 0 = free; empty when the fee is not known"),
+    )
+    fee_currency = models.CharField(
+        _("fee currency"), max_length=3, choices=Currency.choices
+    )
+    fee_year = models.PositiveSmallIntegerField(
+        _("fee year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)],
+        help_text=_("The year of the source that gives the fee"),
+    )
+    fee_ticket = models.SlugField(
+        _("shared ticket"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "Sights with the same ticket share one fee (e.g. a circuit of the Cusco "
+            "tourist ticket): it is paid once"
+        ),
+    )
+    fee_note = models.TextField(_("fee note"), blank=True)
+    tags = models.JSONField(_("interest tags"), default=list, blank=True)
+    effort = models.CharField(_("effort"), max_length=10, choices=Effort.choices)
+    confirm_locally = models.BooleanField(
+        _("confirm locally"),
+        default=False,
+        help_text=_("Access is volatile or must be arranged: confirm on the spot"),
+    )
+    min_nights_at_altitude = models.PositiveSmallIntegerField(
+        _("nights at altitude first"),
+        default=0,
+        validators=[MaxValueValidator(14)],
+        help_text=_(
+            "Nights to spend at the route's sleeping altitude (~3,600 m or more) "
+            "before this visit; 0 for none"
+        ),
+    )
+
+    class Meta:
+        ordering = ["place", "slug"]
+        verbose_name = _("sight")
+        verbose_name_plural = _("sights")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="sight_coordinates_both_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(visit_min__gt=0), name="sight_visit_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(always_open=True, hours_known=False),
+                name="sight_always_open_is_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_year__isnull=True)
+                | Q(fee_year__gte=1990, fee_year__lte=2100),
+                name="sight_fee_year_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_nights_at_altitude__lte=14),
+                name="sight_min_nights_small",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = _(
+                "Give both coordinates or neither."
+            )
+        tags = self.tags
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            errors["tags"] = _("Tags are a list of words.")
+        else:
+            unknown = sorted(set(tags) - set(SightTag.values))
+            if unknown:
+                errors["tags"] = _("Unknown tag(s): %(tags)s. Use: %(known)s.") % {
+                    "tags": ", ".join(unknown),
+                    "known": ", ".join(SightTag.values),
+                }
+            elif len(set(tags)) != len(tags):
+                errors["tags"] = _("A tag is listed twice.")
+        if self.always_open and not self.hours_known:
+            errors["hours_known"] = _(
+                "A sight open at all hours cannot have unknown hours."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return localized(self, "description")
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return self.place.zone
+
+    def windows_on(self, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+        """The local opening windows on ``day`` (a local date at the place), in
+        order; the whole day when always open, none when closed that day."""
+        if self.always_open:
+            return [(dt.time(0, 0), dt.time(23, 59))]
+        weekday = WEEKDAYS[day.weekday()]
+        return sorted(
+            (hours.opens, hours.closes)
+            for hours in self.hours.all()
+            if getattr(hours, weekday)
+        )
+
+
+class DaysOfWeek(models.Model):
+    """The seven day flags, as a timetabled Departure stores them."""
+
+    mon = models.BooleanField(_("Mon"), default=True)
+    tue = models.BooleanField(_("Tue"), default=True)
+    wed = models.BooleanField(_("Wed"), default=True)
+    thu = models.BooleanField(_("Thu"), default=True)
+    fri = models.BooleanField(_("Fri"), default=True)
+    sat = models.BooleanField(_("Sat"), default=True)
+    sun = models.BooleanField(_("Sun"), default=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def weekdays(self) -> list[str]:
+        return [day for day in WEEKDAYS if getattr(self, day)]
+
+
+class SightHours(DaysOfWeek):
+    """One opening window of a sight on some days of the week, in local time at the
+    sight's place (several rows for a midday break or other hours on Sundays)."""
+
+    sight = models.ForeignKey(
+        Sight, on_delete=models.CASCADE, related_name="hours", verbose_name=_("sight")
+    )
+    opens = models.TimeField(_("opens (local time)"))
+    closes = models.TimeField(_("closes (local time)"))
+
+    class Meta:
+        ordering = ["sight", "opens", "id"]
+        verbose_name = _("sight opening hours")
+        verbose_name_plural = _("sight opening hours")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens__lt=F("closes")), name="sight_hours_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(mon=True)
+                | Q(tue=True)
+                | Q(wed=True)
+                | Q(thu=True)
+                | Q(fri=True)
+                | Q(sat=True)
+                | Q(sun=True),
+                name="sight_hours_some_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        days = ", ".join(self.weekdays)
+        return f"{self.sight} {days} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if not any(getattr(self, day) for day in WEEKDAYS):
+            errors["mon"] = _("Choose at least one day of the week.")
+        if self.opens and self.closes and self.opens >= self.closes:
+            errors["closes"] = _("Closing time must be after opening time.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Transfer(Fact):
+    """A door-to-door way between two places of the route that is not a timetabled
+    departure: a combi that leaves when full, a taxi, a day-trip tour, a walk.
+
+    One row per direction. ``minutes`` is the typical one-way time (``minutes_max``
+    the slow end of the range); the price is per person or per vehicle of
+    ``vehicle_seats``; ``service_from``–``service_until`` is the local window (at the
+    origin) in which it can be taken, empty for any time. Transfers stay inside one
+    country: the border is crossed on route legs through a crossing, whose posts'
+    hours are checked.
+    """
+
+    class Mode(models.TextChoices):
+        COMBI = "combi", _("Combi (minibus)")
+        BUS = "bus", _("Public bus")
+        COLECTIVO = "colectivo", _("Colectivo (shared car)")
+        TAXI = "taxi", _("Taxi")
+        PRIVATE = "private", _("Private transfer")
+        TOUR = "tour", _("Group tour")
+        BOAT = "boat", _("Boat")
+        WALK = "walk", _("On foot")
+        CABLE_CAR = "cable_car", _("Cable car (teleférico)")
+
+    class PricePer(models.TextChoices):
+        PERSON = "person", _("per person")
+        VEHICLE = "vehicle", _("per vehicle")
+
+    class Frequency(models.TextChoices):
+        ON_DEMAND = "on_demand", _("On demand")
+        FREQUENT = "frequent", _("Frequent")
+        WHEN_FULL = "when_full", _("When full")
+        FIXED_TIMES = "fixed_times", _("Fixed times")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    origin = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+        verbose_name=_("from"),
+    )
+    destination = models.ForeignKey(
+        Place,
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
+        verbose_name=_("to"),
+    )
+    mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices)
+    minutes = models.PositiveIntegerField(
+        _("typical minutes"), help_text=_("One way, door to door")
+    )
+    minutes_max = models.PositiveIntegerField(
+        _("longest minutes"), null=True, blank=True
+    )
+    price_minor = models.PositiveIntegerField(
+        _("price (minor units)"), help_text=_("0 = free")
+    )
+    price_max_minor = models.PositiveIntegerField(
+        _("highest price (minor units)"), null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    price_per = models.CharField(
+        _("price per"),
+        max_length=8,
+        choices=PricePer.choices,
+        default=PricePer.PERSON,
+    )
+    vehicle_seats = models.PositiveSmallIntegerField(
+        _("seats per vehicle"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Passengers one vehicle takes; needed when the price is per vehicle"
+        ),
+    )
+    price_year = models.PositiveSmallIntegerField(
+        _("price year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1990), MaxValueValidator(2100)],
+        help_text=_("The year of the source that gives the price; empty for estimates"),
+    )
+    service_from = models.TimeField(
+        _("first possible start (local time)"), null=True, blank=True
+    )
+    service_until = models.TimeField(
+        _("last possible start (local time)"), null=True, blank=True
+    )
+    frequency = models.CharField(
+        _("frequency"), max_length=12, choices=Frequency.choices
+    )
+    confirm_locally = models.BooleanField(
+        _("confirm locally"),
+        default=False,
+        help_text=_("Access is volatile or must be arranged: confirm on the spot"),
+    )
+
+    class Meta:
+        ordering = ["origin", "destination", "minutes", "slug"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(origin=F("destination")),
+                name="transfer_origin_differs_destination",
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0), name="transfer_minutes_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes_max__isnull=True)
+                | Q(minutes_max__gte=F("minutes")),
+                name="transfer_minutes_max_not_below",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_max_minor__isnull=True)
+                | Q(price_max_minor__gte=F("price_minor")),
+                name="transfer_price_max_not_below",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_per="person", vehicle_seats__isnull=True)
+                | Q(
+                    price_per="vehicle",
+                    vehicle_seats__isnull=False,
+                    vehicle_seats__gt=0,
+                ),
+                name="transfer_vehicle_price_with_seats",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_from__isnull=True, service_until__isnull=True)
+                | Q(
+                    service_from__isnull=False,
+                    service_until__isnull=False,
+                    service_from__lte=F("service_until"),
+                ),
+                name="transfer_service_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_year__isnull=True)
+                | Q(price_year__gte=1990, price_year__lte=2100),
+                name="transfer_price_year_in_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["origin", "destination"])]
+
+    def __str__(self) -> str:
+        return f"{self.origin} → {self.destination} ({self.get_mode_display()})"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if (
+            self.origin_id
+            and self.destination_id
+            and self.origin.country_id != self.destination.country_id
+        ):
+            errors["destination"] = _(
+                "A transfer stays in one country: cross the border on a route leg "
+                "through a crossing."
+            )
+        if self.price_per == self.PricePer.VEHICLE and not self.vehicle_seats:
+            errors["vehicle_seats"] = _(
+                "Give the seats of a vehicle priced per vehicle."
+            )
+        if self.price_per == self.PricePer.PERSON and self.vehicle_seats:
+            errors["vehicle_seats"] = _("Seats go with a price per vehicle only.")
+        if (self.service_from is None) != (self.service_until is None):
+            errors["service_until"] = _("Give both ends of the service window or none.")
+        elif self.service_from and self.service_until < self.service_from:
+            errors["service_until"] = _("The window must end after it starts.")
+        if (
+            self.minutes_max is not None
+            and self.minutes
+            and self.minutes_max < self.minutes
+        ):
+            errors["minutes_max"] = _(
+                "The longest time cannot be below the typical one."
+            )
+        if self.price_max_minor is not None and self.price_max_minor < self.price_minor:
+            errors["price_max_minor"] = _(
+                "The highest price cannot be below the price."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def price_for(self, persons: int) -> int:
+        """The price in minor units for a party of ``persons`` (whole vehicles for a
+        price per vehicle)."""
+        if persons < 1:
+            raise ValueError("persons must be at least 1")
+        if self.price_per == self.PricePer.VEHICLE:
+            vehicles = -(-persons // (self.vehicle_seats or 1))
+            return self.price_minor * vehicles
+        return self.price_minor * persons
+
+    def can_start_at(self, local: dt.time) -> bool:
+        """Whether it can be taken at ``local`` (wall-clock time at the origin)."""
+        if self.service_from is None or self.service_until is None:
+            return True
+        return self.service_from <= local <= self.service_until
 
 
 class CatalogueAudit(models.Model):

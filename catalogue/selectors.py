@@ -9,7 +9,6 @@ arithmetic instead of being special-cased.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from decimal import Decimal, Inexact, localcontext
 
@@ -25,6 +24,9 @@ from catalogue.models import (
     ExchangeRate,
     Place,
     RouteLeg,
+    Sight,
+    SightHours,
+    Transfer,
 )
 from tourism.exceptions import NotFoundError
 
@@ -58,6 +60,41 @@ def place_get(*, slug: str, field: str = "slug") -> Place:
     return place
 
 
+def sight_list(*, place: str | None = None, tag: str | None = None) -> list[Sight]:
+    """Sights with their place (and its zone) and opening hours, by place then slug;
+    ``place`` is a place slug, ``tag`` one interest tag."""
+    sights = (
+        Sight.objects.select_related("place__country")
+        .prefetch_related(
+            Prefetch("hours", queryset=SightHours.objects.order_by("opens", "id"))
+        )
+        .order_by("place__slug", "slug")
+    )
+    if place:
+        sights = sights.filter(place__slug=place)
+    # Tags are a JSON list; SQLite cannot query inside it, and there are few sights.
+    return [sight for sight in sights if not tag or tag in (sight.tags or ())]
+
+
+def transfer_list(
+    *,
+    origin: str | None = None,
+    destination: str | None = None,
+    mode: str | None = None,
+) -> QuerySet[Transfer]:
+    """Transfers between places (slugs), quickest first for each pair."""
+    transfers = Transfer.objects.select_related(
+        "origin__country", "destination__country"
+    ).order_by("origin__slug", "destination__slug", "minutes", "slug")
+    if origin:
+        transfers = transfers.filter(origin__slug=origin)
+    if destination:
+        transfers = transfers.filter(destination__slug=destination)
+    if mode:
+        transfers = transfers.filter(mode=mode)
+    return transfers
+
+
 def _crossings() -> QuerySet[Crossing]:
     return Crossing.objects.select_related(
         "side_a__country", "side_b__country"
@@ -69,19 +106,6 @@ def _crossings() -> QuerySet[Crossing]:
 def crossing_list(*, kind: str | None = None) -> QuerySet[Crossing]:
     crossings = _crossings().order_by("slug")
     return crossings.filter(kind=kind) if kind else crossings
-
-
-def _distance_km(a: Place, b: Place) -> float:
-    """Great-circle distance, enough to tell which side of a crossing comes first."""
-    lat1, lon1, lat2, lon2 = map(
-        math.radians,
-        (float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude)),
-    )
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
 
 
 @dataclass(frozen=True)
@@ -97,24 +121,45 @@ class CrossingPassage:
     passable: bool
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def clock_change(self) -> dt.timedelta:
+        """How far the clocks move at the passage: +1 h from Peru into Bolivia,
+        −1 h the other way, nothing at Tiquina."""
+        first = self.arrive_at.astimezone(self.first_side.zone).utcoffset()
+        second = self.arrive_at.astimezone(self.second_side.zone).utcoffset()
+        return second - first
+
+    @property
+    def clock_change_h(self) -> int:
+        return int(self.clock_change.total_seconds() // 3600)
+
 
 def crossing_passage(
-    *, crossing: Crossing, coming_from: Place, arrive_at: dt.datetime
+    *, crossing: Crossing, first_side_id: int, arrive_at: dt.datetime
 ) -> CrossingPassage:
-    """Check a passage of ``crossing`` that reaches it at ``arrive_at`` (aware)."""
-    if _distance_km(coming_from, crossing.side_a) <= _distance_km(
-        coming_from, crossing.side_b
-    ):
-        order = (CrossingHours.Side.A, CrossingHours.Side.B)
-    else:
-        order = (CrossingHours.Side.B, CrossingHours.Side.A)
+    """Check a passage of ``crossing`` that reaches its post ``first_side_id`` (one of
+    the crossing's two sides, as stored on the leg) at ``arrive_at`` (aware)."""
     sides = {
         CrossingHours.Side.A: crossing.side_a,
         CrossingHours.Side.B: crossing.side_b,
     }
+    problems: list[str] = []
+    if first_side_id == crossing.side_b_id:
+        order = (CrossingHours.Side.B, CrossingHours.Side.A)
+    else:
+        order = (CrossingHours.Side.A, CrossingHours.Side.B)
+        if first_side_id != crossing.side_a_id:
+            # Stored data contradicts itself (the model and the audit catch this);
+            # refuse the passage rather than guess a direction.
+            problems.append(
+                _(
+                    "The route data does not say which post of %(name)s this ride "
+                    "reaches first; staff must correct the leg."
+                )
+                % {"name": crossing.name}
+            )
     leave_at = arrive_at + dt.timedelta(minutes=crossing.typical_minutes)
     hours = {h.side: h for h in crossing.hours.all()}
-    problems: list[str] = []
     if crossing.status == Crossing.Status.CLOSED:
         problems.append(
             _("%(name)s is closed (%(note)s).")
@@ -214,7 +259,7 @@ def departure_occurrences(
         if leg.crossing is not None and leg.crossing_offset_min is not None:
             passage = crossing_passage(
                 crossing=leg.crossing,
-                coming_from=leg.origin,
+                first_side_id=leg.crossing_first_side_id,
                 arrive_at=depart_at + dt.timedelta(minutes=leg.crossing_offset_min),
             )
         occurrences.append(

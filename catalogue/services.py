@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,9 +28,22 @@ from catalogue.models import (
     ExchangeRate,
     Place,
     RouteLeg,
+    Sight,
+    SightHours,
+    SightTag,
+    Transfer,
 )
 
-ROUTE_DATA = Path(__file__).resolve().parent / "data" / "route.yaml"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ROUTE_DATA = DATA_DIR / "route.yaml"
+SIGHTS_DATA = DATA_DIR / "sights.yaml"
+TRANSFERS_DATA = DATA_DIR / "transfers.yaml"
+# What seed_route loads, in order (sights and transfers refer to the route's places).
+SEED_FILES = (ROUTE_DATA, SIGHTS_DATA, TRANSFERS_DATA)
+
+
+# (slug, where) → the Place, or SeedError naming ``where``.
+PlaceLookup = Callable[[str, str], Place]
 
 
 class SeedError(Exception):
@@ -121,7 +135,8 @@ def _upsert(
     return obj
 
 
-def _departure_values(leg: RouteLeg, raw: dict[str, Any], where: str) -> dict[str, Any]:
+def _days(raw: dict[str, Any], where: str) -> dict[str, bool]:
+    """``days: daily`` or a list of ``mon``…``sun`` → the seven day flags."""
     days = raw.get("days", "daily")
     if days == "daily":
         chosen = set(WEEKDAYS)
@@ -129,6 +144,11 @@ def _departure_values(leg: RouteLeg, raw: dict[str, Any], where: str) -> dict[st
         chosen = set(days)
     else:
         raise SeedError(f"{where}: days must be 'daily' or a list of {WEEKDAYS}")
+    return {day: day in chosen for day in WEEKDAYS}
+
+
+def _departure_values(leg: RouteLeg, raw: dict[str, Any], where: str) -> dict[str, Any]:
+    day_flags = _days(raw, where)
     season = raw.get("season") or {}
     if season and not ({"from", "to"} <= set(season)):
         raise SeedError(f"{where}: season needs 'from' and 'to' (MM-DD)")
@@ -146,7 +166,7 @@ def _departure_values(leg: RouteLeg, raw: dict[str, Any], where: str) -> dict[st
         "operator": str(raw["operator"]),
         "departure_time": _time(raw["time"], where),
         "duration_min": int(raw.get("duration_min") or leg.duration_min),
-        **{day: day in chosen for day in WEEKDAYS},
+        **day_flags,
         "season_start": str(season.get("from", "")),
         "season_end": str(season.get("to", "")),
         "valid_from": raw.get("valid_from"),
@@ -262,8 +282,12 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
         )
 
     def place(slug: str, where: str) -> Place:
+        """A place of this file, else one already in the catalogue."""
         if slug not in places:
-            raise SeedError(f"{where}: unknown place {slug!r}")
+            found = Place.objects.select_related("country").filter(slug=slug).first()
+            if found is None:
+                raise SeedError(f"{where}: unknown place {slug!r}")
+            places[slug] = found
         return places[slug]
 
     crossings: dict[str, Crossing] = {}
@@ -309,6 +333,12 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
         crossing_slug = raw.get("crossing")
         if crossing_slug and crossing_slug not in crossings:
             raise SeedError(f"{where}: unknown crossing {crossing_slug!r}")
+        first_slug = raw.get("crossing_first_side")
+        if bool(crossing_slug) != bool(first_slug):
+            raise SeedError(
+                f"{where}: a leg through a crossing names crossing_first_side, "
+                "and only such a leg"
+            )
         leg = _upsert(
             RouteLeg,
             {"slug": raw["slug"]},
@@ -322,6 +352,7 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 "crossing_offset_min": raw.get("crossing_offset_min")
                 if crossing_slug
                 else None,
+                "crossing_first_side": place(first_slug, where) if first_slug else None,
                 **_fact(raw, where),
             },
             update=update,
@@ -338,20 +369,234 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 report=report,
                 where=dwhere,
             )
+    for raw in data.get("sights", []):
+        _sight_seed(raw, place, update=update, report=report)
+    for raw in data.get("transfers", []):
+        _transfer_seed(raw, place, update=update, report=report)
     return report
+
+
+def _coordinate(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.000001"))
+
+
+def _money_or_none(amount: Any, currency: str, where: str) -> int | None:
+    if currency not in CURRENCY_EXPONENT:
+        raise SeedError(f"{where}: currency {currency!r} is not one of PEN, BOB, USD")
+    if amount is None:
+        return None
+    try:
+        return money_to_minor(amount, currency)
+    except ValueError as exc:
+        raise SeedError(f"{where}: {exc}") from exc
+
+
+def _sight_hours(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    rows = []
+    for number, hours in enumerate(raw.get("hours") or [], start=1):
+        hwhere = f"{where} hours row {number}"
+        if not isinstance(hours, dict):
+            raise SeedError(f"{hwhere}: expected days, opens and closes")
+        opens = _time(hours.get("opens"), hwhere)
+        closes = _time(hours.get("closes"), hwhere)
+        if opens >= closes:
+            raise SeedError(f"{hwhere}: closes must be after opens")
+        rows.append({**_days(hours, hwhere), "opens": opens, "closes": closes})
+    return rows
+
+
+def _sight_seed(
+    raw: dict[str, Any],
+    place: PlaceLookup,
+    *,
+    update: bool,
+    report: SeedReport,
+) -> Sight:
+    """One sight and its opening hours. Hours rows have no key of their own: they
+    are written with a new sight, and replaced as a whole with ``update``."""
+    where = f"sight {raw.get('slug')}"
+    fee = raw.get("fee")
+    if not isinstance(fee, dict) or "currency" not in fee:
+        raise SeedError(f"{where}: fee needs amount (null if unknown) and currency")
+    currency = str(fee["currency"])
+    always_open = bool(raw.get("always_open", False))
+    hours_known = bool(raw.get("hours_known", True))
+    hours = _sight_hours(raw, where)
+    if always_open and hours:
+        raise SeedError(f"{where}: a sight open at all hours has no hours rows")
+    if not always_open and not hours:
+        raise SeedError(
+            f"{where}: give hours rows (a daytime placeholder with "
+            "hours_known: false when unknown) or always_open: true"
+        )
+    tags = raw.get("tags") or []
+    unknown = set(tags) - set(SightTag.values)
+    if unknown:
+        raise SeedError(f"{where}: unknown tags {sorted(unknown)}")
+    exists = Sight.objects.filter(slug=raw["slug"]).exists()
+    sight = _upsert(
+        Sight,
+        {"slug": raw["slug"]},
+        {
+            "route_facts_id": str(raw.get("route_facts_id") or ""),
+            "place": place(raw["place"], where),
+            "name_en": str(raw["name_en"]),
+            "name_es": str(raw["name_es"]),
+            "description_en": str(raw["description_en"]).strip(),
+            "description_es": str(raw["description_es"]).strip(),
+            "latitude": _coordinate(raw.get("latitude")),
+            "longitude": _coordinate(raw.get("longitude")),
+            "altitude_m": raw.get("altitude_m"),
+            "visit_min": int(raw["visit_min"]),
+            "always_open": always_open,
+            "hours_known": hours_known,
+            "fee_minor": _money_or_none(fee.get("amount"), currency, where),
+            "fee_currency": currency,
+            "fee_year": fee.get("year"),
+            "fee_ticket": str(fee.get("ticket") or ""),
+            "fee_note": str(fee.get("note") or "").strip(),
+            "tags": list(tags),
+            "effort": raw["effort"],
+            "confirm_locally": bool(raw.get("confirm_locally", False)),
+            "min_nights_at_altitude": int(raw.get("min_nights_at_altitude") or 0),
+            **_fact(raw, where),
+        },
+        update=update,
+        report=report,
+        where=where,
+    )
+    kind = SightHours._meta.verbose_name_plural.title()
+
+    def key(row: dict[str, Any]) -> tuple:
+        return (row["opens"], row["closes"], *(row[day] for day in WEEKDAYS))
+
+    stored = list(sight.hours.values(*WEEKDAYS, "opens", "closes"))
+    same = sorted(stored, key=key) == sorted(hours, key=key)
+    if exists and (same or not update):
+        report.unchanged[kind] += len(stored)
+        return sight
+    if stored:
+        sight.hours.all().delete()
+    for row in hours:
+        entry = SightHours(sight=sight, **row)
+        try:
+            entry.full_clean()
+        except ValidationError as exc:
+            raise SeedError(f"{where} hours: {exc.message_dict}") from exc
+        entry.save()
+    (report.updated if exists else report.created)[kind] += len(hours)
+    return sight
+
+
+def _transfer_values(
+    raw: dict[str, Any], place: PlaceLookup, where: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    currency = str(raw.get("currency", ""))
+    price = _money_or_none(raw.get("price"), currency, where)
+    if price is None:
+        raise SeedError(f"{where}: every transfer has a price (an estimate if need be)")
+    window = raw.get("service") or {}
+    if window and not ({"from", "until"} <= set(window)):
+        raise SeedError(f"{where}: service needs 'from' and 'until' (HH:MM)")
+    values = {
+        "mode": raw["mode"],
+        "minutes": int(raw["minutes"]),
+        "minutes_max": raw.get("minutes_max"),
+        "price_minor": price,
+        "price_max_minor": _money_or_none(raw.get("price_max"), currency, where),
+        "currency": currency,
+        "price_per": raw.get("price_per", Transfer.PricePer.PERSON),
+        "vehicle_seats": raw.get("vehicle_seats"),
+        "price_year": raw.get("price_year"),
+        "service_from": _time(window["from"], where) if window else None,
+        "service_until": _time(window["until"], where) if window else None,
+        "frequency": raw["frequency"],
+        "confirm_locally": bool(raw.get("confirm_locally", False)),
+        **_fact(raw, where),
+    }
+    ends = {
+        "origin": place(raw["origin"], where),
+        "destination": place(raw["destination"], where),
+    }
+    return ends, values
+
+
+def _transfer_seed(
+    raw: dict[str, Any], place: PlaceLookup, *, update: bool, report: SeedReport
+) -> list[Transfer]:
+    """One transfer, and its way back when the record has ``reverse`` (a mapping
+    with the slug of the way back and any field that differs that way)."""
+    where = f"transfer {raw.get('slug')}"
+    ends, values = _transfer_values(raw, place, where)
+    rows = [
+        _upsert(
+            Transfer,
+            {"slug": raw["slug"]},
+            {**ends, **values},
+            update=update,
+            report=report,
+            where=where,
+        )
+    ]
+    back = raw.get("reverse")
+    if back is not None:
+        if not isinstance(back, dict) or not back.get("slug"):
+            raise SeedError(f"{where}: reverse needs the slug of the way back")
+        rwhere = f"transfer {back['slug']}"
+        merged = {
+            **raw,
+            "origin": raw["destination"],
+            "destination": raw["origin"],
+            **back,
+        }
+        merged.pop("reverse", None)
+        ends, values = _transfer_values(merged, place, rwhere)
+        rows.append(
+            _upsert(
+                Transfer,
+                {"slug": back["slug"]},
+                {**ends, **values},
+                update=update,
+                report=report,
+                where=rwhere,
+            )
+        )
+    return rows
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if not isinstance(data, dict):
+        raise SeedError(f"{path}: expected a mapping at the top level")
+    return data
 
 
 def catalogue_seed_from_file(
     *, path: Path = ROUTE_DATA, update: bool = False
 ) -> SeedReport:
-    with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    if not isinstance(data, dict):
-        raise SeedError(f"{path}: expected a mapping at the top level")
+    return catalogue_seed_from_files(paths=(path,), update=update)
+
+
+def catalogue_seed_from_files(
+    *, paths: tuple[Path, ...] | list[Path] = SEED_FILES, update: bool = False
+) -> SeedReport:
+    """Seed from several files as one (their lists are joined, in file order), all
+    or nothing."""
+    data: dict[str, Any] = {}
+    for path in paths:
+        for key, value in _load(path).items():
+            if not isinstance(value, list):
+                raise SeedError(f"{path}: {key!r} must be a list of records")
+            data.setdefault(key, []).extend(value)
     try:
         return catalogue_seed(data=data, update=update)
     except KeyError as exc:
-        raise SeedError(f"{path}: a record lacks the field {exc}") from exc
+        raise SeedError(
+            f"{', '.join(map(str, paths))}: a record lacks the field {exc}"
+        ) from exc
 
 
 def crossing_status_set(
@@ -397,6 +642,23 @@ def catalogue_audit_run(
                 "message": f"{leg} has no departures",
             }
         )
+    for leg in RouteLeg.objects.filter(crossing__isnull=False).select_related(
+        "crossing"
+    ):
+        if leg.crossing_first_side_id not in (
+            leg.crossing.side_a_id,
+            leg.crossing.side_b_id,
+        ):
+            findings.append(
+                {
+                    "kind": "leg_first_side_not_a_side",
+                    "object": leg.slug,
+                    "message": (
+                        f"{leg}: the post reached first is not a side of "
+                        f"{leg.crossing}; its passages are refused until fixed"
+                    ),
+                }
+            )
     for crossing in Crossing.objects.exclude(status=Crossing.Status.OPEN):
         findings.append(
             {
@@ -412,7 +674,16 @@ def catalogue_audit_run(
         model._meta.verbose_name_plural.title(): model.objects.filter(
             verified=False
         ).count()
-        for model in (Country, Place, Crossing, CrossingHours, RouteLeg, Departure)
+        for model in (
+            Country,
+            Place,
+            Crossing,
+            CrossingHours,
+            RouteLeg,
+            Departure,
+            Sight,
+            Transfer,
+        )
     }
     return CatalogueAudit.objects.create(
         findings=findings, unverified_counts=unverified

@@ -8,4 +8,6 @@ urlpatterns = [
         "border-crossings/", apis.CrossingListApi.as_view(), name="border-crossing-list"
     ),
     path("departures/", apis.DepartureListApi.as_view(), name="departure-list"),
+    path("sights/", apis.SightListApi.as_view(), name="sight-list"),
+    path("transfers/", apis.TransferListApi.as_view(), name="transfer-list"),
 ]

@@ -144,7 +144,7 @@ def _passage(world_epoch: dt.datetime, occurrence, places) -> Passage | None:
 
             spanish = crossing_passage(
                 crossing=crossing,
-                coming_from=occurrence.leg.origin,
+                first_side_id=first.pk,
                 arrive_at=passage.arrive_at,
             ).problems
         problems = tuple(

@@ -115,6 +115,7 @@ SMALL_CATALOGUE: dict[str, Any] = {
             "duration_min": 210,
             "crossing": "kasani",
             "crossing_offset_min": 150,
+            "crossing_first_side": "kasani-pe",
             **FACT,
             "departures": [
                 {
@@ -159,6 +160,7 @@ SMALL_CATALOGUE: dict[str, Any] = {
             "duration_min": 210,
             "crossing": "kasani",
             "crossing_offset_min": 30,
+            "crossing_first_side": "kasani-bo",
             **FACT,
             "departures": [
                 {

@@ -2,18 +2,25 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalogue.services import ROUTE_DATA, SeedError, catalogue_seed_from_file
+from catalogue.services import SEED_FILES, SeedError, catalogue_seed_from_files
 
 
 class Command(BaseCommand):
     help = (
-        "Load the route catalogue (countries, places, crossings, legs, departures) "
-        "from catalogue/data/route.yaml. Idempotent: a second run changes nothing. "
-        "Rows that already exist are left as staff edited them unless --update."
+        "Load the route catalogue (countries, places, crossings, legs, departures, "
+        "sights, transfers) from catalogue/data/route.yaml, sights.yaml and "
+        "transfers.yaml. Idempotent: a second run changes nothing. Rows that "
+        "already exist are left as staff edited them unless --update."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--file", type=Path, default=ROUTE_DATA)
+        parser.add_argument(
+            "--file",
+            type=Path,
+            action="append",
+            dest="files",
+            help="a seed file to load instead of the default three (repeatable)",
+        )
         parser.add_argument(
             "--update",
             action="store_true",
@@ -22,8 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            report = catalogue_seed_from_file(
-                path=options["file"], update=bool(options["update"])
+            report = catalogue_seed_from_files(
+                paths=options["files"] or SEED_FILES, update=bool(options["update"])
             )
         except (SeedError, OSError) as exc:
             raise CommandError(str(exc)) from exc
