@@ -266,8 +266,7 @@ def explain_route(planner: Planner, search) -> list[Msg]:
             Msg(
                 gettext_noop(
                     "From %(origin)s to %(destination)s starting %(date)s takes at "
-                    "least %(needed)s days: start a day earlier or add %(extra)s "
-                    "day(s)."
+                    "least %(needed)s days: add %(extra)s day(s)."
                 ),
                 {
                     "origin": origin,
@@ -433,7 +432,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         )
         title = planner.offers[key].title
         offer(
-            "drop_include",
+            f"drop_include:{key}",
             Msg(gettext_noop("Plan without '%(title)s'"), {"title": title}),
             {"include": list(candidate.include)},
             candidate,

@@ -86,9 +86,14 @@ def test_post_solves_a_six_day_plan_at_once(client, offers):
         "pace": "normal",
         "include": [],
         "exclude": [],
+        "via": "copacabana",
     }
     kinds = {step["kind"] for step in all_steps(plan)}
-    assert {"transport", "border", "activity", "stay"} <= kinds
+    assert {"transport", "border", "stay"} <= kinds
+    assert kinds & {"activity", "sight"}
+    # The route the service is named for: Kasani and Copacabana.
+    assert plan["route"] == {"via": "copacabana", "crossing": "kasani"}
+    assert "copacabana" in {step["to"] for step in all_steps(plan)}
     assert read(client, plan) == shown(plan)
 
 

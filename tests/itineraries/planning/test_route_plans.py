@@ -173,7 +173,7 @@ def test_the_kayak_for_two_names_the_cause_for_one():
     assert "takes at least 2 people; you are 1" in english(result.explanation)
     # The fix offered is checked: planning without it works.
     codes = {fix["code"]: fix for fix in result.fixes}
-    assert codes["drop_include"]["changes"] == {"include": []}
+    assert codes["drop_include:1"]["changes"] == {"include": []}
 
 
 def test_every_fix_offered_gives_a_plan(world):
