@@ -32,6 +32,7 @@ from catalogue.models import (
     SightHours,
     SightTag,
     Transfer,
+    stops_problem,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -328,6 +329,7 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 report=report,
                 where=hwhere,
             )
+    legs_with_stops: list[tuple[RouteLeg, str]] = []
     for raw in data.get("legs", []):
         where = f"leg {raw.get('slug')}"
         crossing_slug = raw.get("crossing")
@@ -353,12 +355,20 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 if crossing_slug
                 else None,
                 "crossing_first_side": place(first_slug, where) if first_slug else None,
+                "stops": raw.get("stops") or [],
                 **_fact(raw, where),
             },
             update=update,
             report=report,
             where=where,
         )
+        if raw.get("stops") and not leg.stops:
+            # A field added after the leg was seeded: filled, never overwritten.
+            leg.stops = raw["stops"]
+            leg.save(update_fields=["stops"])
+        for stop in raw.get("stops") or []:
+            place(stop.get("place"), f"{where} stop")
+        legs_with_stops.append((leg, where))
         for dep in raw.get("departures", []):
             dwhere = f"{where} departure {dep.get('code')}"
             _upsert(
@@ -373,6 +383,10 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
         _sight_seed(raw, place, update=update, report=report)
     for raw in data.get("transfers", []):
         _transfer_seed(raw, place, update=update, report=report)
+    for leg, where in legs_with_stops:
+        problem = stops_problem(leg.stops, leg.duration_min)
+        if problem:
+            raise SeedError(f"{where}: {problem}")
     return report
 
 

@@ -38,6 +38,7 @@ from itineraries.planning.world import (
     PlanRequest,
     Ride,
     Session,
+    Stop,
     World,
 )
 from providers.models import Listing, ListingUnit, PriceSchedule, Slot
@@ -426,6 +427,17 @@ def world_load(
                             verified=departure.verified,
                             passage=_passage(epoch, occurrence, by_slug),
                             mode_name=mode_names[leg.mode],
+                            stops=tuple(
+                                Stop(
+                                    place=stop["place"],
+                                    arrive=depart + stop["after_min"],
+                                    leave=depart + stop["after_min"] + stop["minutes"],
+                                    sights=tuple(stop.get("sights", ())),
+                                    fee_included=bool(stop.get("fee_included")),
+                                )
+                                for stop in leg.stops or ()
+                                if stop.get("place") in by_slug
+                            ),
                         )
                     )
                 day += dt.timedelta(days=1)

@@ -370,7 +370,7 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
             tweakable = bool(
                 step.get("listing")
                 or step.get("ride")
-                or (step.get("sight") and not step.get("included"))
+                or (step.get("sight") and not step.get("stop"))
             )
             if step.get("ride"):
                 tweakable = step["ride"] not in seen_rides
@@ -389,6 +389,7 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
                 "estimated": step.get("estimated", False),
                 "sight": step.get("sight") or "",
                 "included": step.get("included", False),
+                "stop": step.get("stop", False),
                 "fee_known": step.get("fee_known", True),
                 "free_entry": step["kind"] == "sight"
                 and (step.get("price") or {}).get("amount") in ("0", "0.00"),

@@ -418,7 +418,9 @@ class Planner:
         return found
 
     def hop_value(self, hop: Hop, overnight: bool) -> tuple[int, int]:
-        """(penalty points, cost in the plan currency) of one hop."""
+        """(penalty points, cost in the plan currency) of one hop; the sights a
+        ride stops at count for it (their points, and their entries when the fare
+        does not pay them)."""
         key = (hop.key, overnight)
         found = self._hop_values.get(key)
         if found is None:
@@ -429,8 +431,31 @@ class Planner:
             )
             if overnight and self.request.pace == Pace.RELAXED:
                 penalty += 2 * objective.NIGHT_RIDE_POINTS  # no night bus if avoidable
-            found = (penalty, self._to_plan(price, currency))
+            cost = self._to_plan(price, currency)
+            for stop_key, fee, fee_currency in self.stop_sights(hop):
+                penalty -= self.item_values.get(stop_key, 0)
+                cost += self._to_plan(fee, fee_currency)
+            found = (penalty, cost)
             self._hop_values[key] = found
+        return found
+
+    def stop_sights(self, hop: Hop) -> list[tuple[ItemKey, int, str]]:
+        """(key, entry the party pays, currency) of the sights a ride stops at."""
+        if hop.ride is None:
+            return []
+        found = []
+        date = None
+        for stop in hop.ride.stops:
+            for slug in stop.sights:
+                offer = self.offers.get(f"sight:{slug}")
+                if offer is None:
+                    continue  # excluded by the traveller
+                date = date or self.world.date_of(stop.place, stop.arrive)
+                sessions = offer.sessions.get(date, ())
+                fee = 0
+                if sessions and not stop.fee_included and offer.fee_known:
+                    fee = sessions[0].price_minor
+                found.append((offer.key, fee, offer.currency))
         return found
 
     @staticmethod
@@ -1117,6 +1142,12 @@ class Planner:
         windows: dict[ItemKey, list[tuple[int, int]]] = defaultdict(list)
         tours_of: dict[ItemKey, set[int]] = defaultdict(set)
         prices: dict[ItemKey, int] = defaultdict(int)
+        seen_on_rides = {
+            key
+            for day in skeleton.days
+            for hop in day.hops
+            for key, _fee, _currency in self.stop_sights(hop)
+        }
         for day in skeleton.days:
             for segment in day.segments:
                 ranked = sorted(
@@ -1124,6 +1155,7 @@ class Planner:
                         k
                         for k in self.cluster_items.get(segment.cluster, ())
                         if day.date in self.offers[k].sessions
+                        and k not in seen_on_rides
                     ),
                     key=lambda k: (
                         k not in self.include,

@@ -62,6 +62,7 @@ class _PlanWriter:
         self.pending_stay: tuple[dict, int] | None = None
         self.tickets: set[str] = set()  # shared sight tickets already paid
         self.unverified: list[Text] = []  # rides from timetables not verified
+        self.seen: set = set()  # sights already in the plan
 
     # --- primitives ---------------------------------------------------------------
 
@@ -220,13 +221,7 @@ class _PlanWriter:
                     **common,
                 )
                 price = None
-                sights = [self.planner.offers.get(f"sight:{s}") for s in stop.sights]  # type: ignore[attr-defined]
-                for sight in sights:
-                    if sight is None:
-                        continue
-                    self.sight_step(
-                        sight, stop.place, stop.arrive, stop.leave, included=True
-                    )  # type: ignore[attr-defined]
+                self.stop_steps(stop)
                 at, now = stop.place, stop.leave  # type: ignore[attr-defined]
                 continue
             passage = event
@@ -310,10 +305,33 @@ class _PlanWriter:
 
     # --- experiences and sights -------------------------------------------------------
 
+    def stop_steps(self, stop) -> None:
+        """The sights a ride stops at, inside the stop's time; each once a trip."""
+        sights = [self.planner.offers.get(f"sight:{slug}") for slug in stop.sights]
+        sights = [s for s in sights if s is not None and s.key not in self.seen]
+        if not sights:
+            # A stop without a sight to see (or seen already): the ride waits.
+            return
+        share = (stop.leave - stop.arrive) // len(sights)
+        for i, sight in enumerate(sights):
+            start = stop.arrive + i * share
+            end = stop.leave if i == len(sights) - 1 else start + share
+            self.sight_step(
+                sight, stop.place, start, end, stop=True, included=stop.fee_included
+            )
+
     def sight_step(
-        self, offer: Offer, place: str, start: int, end: int, *, included=False
+        self,
+        offer: Offer,
+        place: str,
+        start: int,
+        end: int,
+        *,
+        included: bool = False,
+        stop: bool = False,
     ) -> None:
-        extra = {}
+        self.seen.add(offer.key)
+        extra: dict = {"stop": True} if stop else {}
         if included:
             price = None
         elif not offer.fee_known:

@@ -122,7 +122,7 @@ def validate_plan(
                 if key in seen_items:
                     errors.append(f"{label}: {key} twice")
                 seen_items.add(key)
-                if step.get("included"):
+                if step.get("stop"):
                     continue  # a stop of a ride (its time is the ride's)
                 if origin != offer.place or destination != offer.ends_at:
                     errors.append(f"{label}: not from {offer.place} to {offer.ends_at}")
@@ -142,7 +142,12 @@ def validate_plan(
                     errors.append(f"{label}: outside the pace's hours")
                 if offer.strenuous and request.by_air and index == 0:
                     errors.append(f"{label}: strenuous on the day of a flight")
-                if kind == "sight" and step.get("price") is None and offer.fee_known:
+                if (
+                    kind == "sight"
+                    and step.get("price") is None
+                    and offer.fee_known
+                    and not step.get("included")
+                ):
                     errors.append(f"{label}: a sight without its fee")
                 active += offer.duration_min
             elif kind == "stay":

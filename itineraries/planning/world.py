@@ -172,6 +172,7 @@ class Stop:
     arrive: int
     leave: int
     sights: tuple[str, ...] = ()  # sight slugs
+    fee_included: bool = False  # the fare pays the entries
 
 
 @dataclass(frozen=True)
