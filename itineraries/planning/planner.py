@@ -69,7 +69,9 @@ from itineraries.solver import (
 
 MAX_SKELETONS = 12  # distinct skeletons whose days are solved with the engine
 MAX_LOOKED = 60  # distinct skeletons whose bound is computed
-BEAM_WIDTH = 48  # partial skeletons kept per day by the beam search
+BEAM_WIDTH = 48  # partial skeletons kept per day by the beam search (at most)
+BEAM_MIN_WIDTH = 16
+BEAM_WORK = 288  # beam width times days
 INCLUDE_BONUS = 5000  # ranking points of a day that reaches a must-see
 EMPTY_TRIP_POINTS = 300  # a day trip with nothing done there
 LONG_WALK_MIN = 60  # a walk (or transfer) inside a cluster this long is "the" walk
@@ -421,7 +423,8 @@ class Planner:
         """(penalty points, cost in the plan currency) of one hop; the sights a
         ride stops at count for it (their points, and their entries when the fare
         does not pay them)."""
-        key = (hop.key, overnight)
+        # The same ride or transfer costs the same whatever its window.
+        key = (hop.ride.key if hop.ride else hop.link.key, overnight)  # type: ignore[union-attr]
         found = self._hop_values.get(key)
         if found is None:
             price, currency = self.hop_price(hop)
@@ -537,6 +540,11 @@ class Planner:
             return 0
         connection = self.connection(a, b)
         return connection.minutes if connection is not None else FORBIDDEN
+
+    def beam_width(self) -> int:
+        """Partial skeletons kept per day: about the same work whatever the length
+        of the trip (48 for a week, 20 for two)."""
+        return max(BEAM_MIN_WIDTH, min(BEAM_WIDTH, BEAM_WORK // self.request.days))
 
     def _beam_bonus(self, day: DayPlan) -> int:
         """Steers the beam to days that reach must-sees and keep the rides to keep."""
@@ -775,7 +783,7 @@ class Planner:
             accept,
             budget=budget,
             deadline=look_until,
-            width=BEAM_WIDTH,
+            width=self.beam_width(),
             bonus=self._beam_bonus,
         )
         batches = [distinct(beam, MAX_LOOKED)]
@@ -908,7 +916,9 @@ class Planner:
         trip's active minutes."""
         start = search.initial()
         per_day = search.best_to_go(
-            lambda plan, _value: plan.fixed_points + plan.stay_points + plan.item_bound
+            lambda plan, _value: (
+                plan.fixed_points + plan.stay_points + search.day_bound(plan)
+            )
         )(start)
         fixed = search.best_to_go(
             lambda plan, _value: plan.fixed_points + plan.stay_points
@@ -1297,7 +1307,22 @@ class Planner:
         unless a ride or transfer of the day must leave earlier."""
         first, _, _ = Pace.LIMITS[self.request.pace]
         pace_first = self.world.minute(day.morning, day.date, first)
-        if any(hop.latest < pace_first + BOARDING_MIN for hop in day.hops):
+        hops = day.hops
+        if not hops:
+            return max(day.start, pace_first)
+        # The transfers before the day's first fixed ride (or all of them) must
+        # leave in time for it: when that is before the pace's hour, so is the day.
+        travel = self.local_minutes(day.morning, hops[0].origin)
+        need = None
+        for hop in hops:
+            if hop.fixed:
+                need = hop.earliest - BOARDING_MIN - travel
+                break
+            if hop.latest - travel < pace_first:
+                need = hop.latest - travel
+                break
+            travel += hop.minutes
+        if need is not None and need < pace_first:
             return day.start
         return max(day.start, pace_first)
 

@@ -53,7 +53,7 @@ BOARDING_MIN = 20  # be at the terminal this long before a departure
 ARRIVAL_REST_MIN = 30  # after a night ride, before the day starts
 MAX_HOPS_PER_MOVE = 3
 OPTIONS_PER_MOVE = 4
-EXCURSIONS_PER_CLUSTER = 4
+EXCURSIONS_PER_CLUSTER = 3
 MIN_EXCURSION_VISIT = 60  # a day trip leaves at least this long at its places
 MIN_SEGMENT_MIN = 30
 ALTITUDE_STEP_M = 500
@@ -189,7 +189,6 @@ class DayPlan:
     active_cap: int = 0  # the pace's active minutes this day (lighter after long rides)
     fixed_points: int = 0  # place points minus ride, early and ping-pong penalties
     stay_points: int = 0  # the best stay of the night (what the planner may reach)
-    item_bound: int = 0  # a valid bound of the day's experience and sight points
     trip_points: int = 0  # the day trip's part of fixed_points
     plain_segments: tuple[Segment, ...] = ()  # the day's segments without its trip
 
@@ -410,6 +409,12 @@ class SkeletonSearch:
         for hub, satellites in world.satellites.items():
             for satellite in satellites:
                 self.hub_of.setdefault(satellite, hub)
+        self._progress: dict[str, int] = {}
+        for place, hub in self.hub_of.items():
+            index = HUBS.index(hub)
+            self._progress[place] = (
+                index if self.direction > 0 else len(HUBS) - 1 - index
+            )
         rides_from: dict[tuple[str, dt.date], list[Ride]] = defaultdict(list)
         dropped = set(request.drop_rides)
         for ride in world.rides:
@@ -423,7 +428,8 @@ class SkeletonSearch:
         self._moves: dict[tuple[str, int, int], dict[str, list[Move]]] = {}
         self._excursions: dict[tuple, list[Excursion]] = {}
         self._transitions: dict[_State, list] = {}
-        self._values: dict[tuple, tuple[int, int]] = {}
+        self._values: dict[tuple, int] = {}
+        self._bounds: dict[tuple, int] = {}
         self._relevant: dict[int, frozenset[str]] = {}
         self._day_options: dict[tuple, tuple] = {}
         # Per-search memoisation (functools.cache on the methods would keep every
@@ -443,8 +449,7 @@ class SkeletonSearch:
 
     def progress(self, place: str) -> int:
         """How far along the route a place is (hub index in travel direction)."""
-        index = HUBS.index(self.hub_of[place])
-        return index if self.direction > 0 else len(HUBS) - 1 - index
+        return self._progress[place]
 
     def targets(self, state: _State) -> list[str]:
         """Where the traveller may sleep next, moving forward along the route."""
@@ -600,6 +605,7 @@ class SkeletonSearch:
             dates = {day}
             if chain:
                 dates.add(self.world.date_of(place, ready))
+            taken: set[str] = set()  # legs already continued on (a connection)
             for ride_day in sorted(dates):
                 for ride in self.rides_from.get((place, ride_day), ()):
                     if ride.depart < ready + BOARDING_MIN:
@@ -608,8 +614,14 @@ class SkeletonSearch:
                         continue
                     if ride.destination in seen:
                         continue
+                    # A connection takes the first run of each line: a later one
+                    # only waits longer (the first ride of a move may be any).
+                    if chain and ride.leg in taken:
+                        continue
                     if not self._ride_usable(ride, day):
                         continue
+                    if chain:
+                        taken.add(ride.leg)
                     new = (*chain, Hop.of_ride(ride))
                     found[ride.destination].append(new)
                     extend(ride.destination, ride.arrive, new)
@@ -805,12 +817,10 @@ class SkeletonSearch:
             pace=self.request.pace, minutes_early=first - hop.latest
         )
 
-    def _day_value(
-        self, state: _State, segments: tuple[Segment, ...], cap: int
-    ) -> tuple[int, int]:
-        """(ranking value, valid bound) of a day's segments: the value skips what
-        earlier days in the same clusters probably used (half a day's active
-        minutes for the first night there, a whole day for each further night)."""
+    def _day_value(self, state: _State, segments: tuple[Segment, ...], cap: int) -> int:
+        """The ranking value of a day's segments: it skips what earlier days in
+        the same clusters probably used (half a day's active minutes for the first
+        night there, a whole day for each further night)."""
         clusters = {segment.cluster for segment in segments}
         nights: dict[str, int] = defaultdict(int)
         for place, count in state.slept:
@@ -823,12 +833,24 @@ class SkeletonSearch:
             )
         )
         date = self.dates[state.day]
-        key = (segments, date, prior, cap)
+        # Segment tuples live in the options cache: their identity is a cheap key.
+        key = (id(segments), date, prior, cap)
         found = self._values.get(key)
         if found is None:
-            value = self.valuer.value(segments, date, dict(prior), cap)
-            bound = self.valuer.value(segments, date, {}, cap)
-            found = self._values[key] = (value, bound)
+            found = self._values[key] = self.valuer.value(
+                segments, date, dict(prior), cap
+            )
+        return found
+
+    def day_bound(self, plan: DayPlan) -> int:
+        """A valid bound of a day's experience and sight points: its segments'
+        best, nothing assumed used before."""
+        key = (id(plan.segments), plan.date, plan.active_cap)
+        found = self._bounds.get(key)
+        if found is None:
+            found = self._bounds[key] = self.valuer.value(
+                plan.segments, plan.date, {}, plan.active_cap
+            )
         return found
 
     # --- transitions --------------------------------------------------------------
@@ -1016,7 +1038,7 @@ class SkeletonSearch:
             plain[move] = options[0][1]
 
         def day(move, evening, night, excursion, segments, end, fixed, stay, trip=0):
-            value, bound = self._day_value(state, segments, cap)
+            value = self._day_value(state, segments, cap)
             plan = DayPlan(
                 d,
                 date,
@@ -1031,7 +1053,6 @@ class SkeletonSearch:
                 cap,
                 fixed,
                 stay,
-                bound,
                 trip,
                 plain.get(move, segments) if excursion is not None else segments,
             )
@@ -1168,10 +1189,11 @@ class SkeletonSearch:
             for base in ahead:
                 clusters.update(self.excursion_clusters.get(base, ()))
             relevant = self._relevant[here] = frozenset(clusters)
+        progress = self._progress
         slept = frozenset(
             (place, min(count, 3))
             for place, count in state.slept
-            if self.progress(place) == here
+            if progress[place] == here
         )
         visited = frozenset(v for v in state.visited if v in relevant)
         if slept == state.slept and visited == state.visited:
@@ -1227,6 +1249,8 @@ class SkeletonSearch:
             points += objective.DESTINATION_NIGHT_POINTS
         if before and not same:
             points -= objective.PING_PONG_POINTS
+        if not same and d > 0:
+            points -= objective.CHANGE_OF_BED_POINTS
         slept[place] = before + 1
         nxt = _State(
             d + 1,
