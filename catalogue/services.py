@@ -355,20 +355,16 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 if crossing_slug
                 else None,
                 "crossing_first_side": place(first_slug, where) if first_slug else None,
-                "stops": raw.get("stops") or [],
                 **_fact(raw, where),
             },
             update=update,
             report=report,
             where=where,
         )
-        if raw.get("stops") and not leg.stops:
-            # A field added after the leg was seeded: filled, never overwritten.
-            leg.stops = raw["stops"]
-            leg.save(update_fields=["stops"])
-        for stop in raw.get("stops") or []:
-            place(stop.get("place"), f"{where} stop")
-        legs_with_stops.append((leg, where))
+        if raw.get("stops"):
+            for stop in raw["stops"]:
+                place(stop.get("place"), f"{where} stop")
+            legs_with_stops.append((leg, raw["stops"], where))
         for dep in raw.get("departures", []):
             dwhere = f"{where} departure {dep.get('code')}"
             _upsert(
@@ -383,10 +379,15 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
         _sight_seed(raw, place, update=update, report=report)
     for raw in data.get("transfers", []):
         _transfer_seed(raw, place, update=update, report=report)
-    for leg, where in legs_with_stops:
-        problem = stops_problem(leg.stops, leg.duration_min)
+    # Stops name sights: set once the sights are seeded. A leg's stops are filled
+    # when empty (a field added after the leg was seeded), else kept unless --update.
+    for leg, stops, where in legs_with_stops:
+        problem = stops_problem(stops, leg.duration_min)
         if problem:
             raise SeedError(f"{where}: {problem}")
+        if update or not leg.stops:
+            leg.stops = stops
+            leg.save(update_fields=["stops"])
     return report
 
 
