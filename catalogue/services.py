@@ -383,6 +383,8 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
     # when empty (a field added after the leg was seeded), else kept unless --update.
     for leg, stops, where in legs_with_stops:
         problem = stops_problem(stops, leg.duration_min)
+        if problem and "sights" not in data:
+            continue  # the route alone, without the sights its stops name
         if problem:
             raise SeedError(f"{where}: {problem}")
         if update or not leg.stops:
