@@ -546,14 +546,26 @@ class Planner:
         of the trip (48 for a week, 20 for two)."""
         return max(BEAM_MIN_WIDTH, min(BEAM_WIDTH, BEAM_WORK // self.request.days))
 
+    def _stop_keys(self, days) -> set[ItemKey]:
+        """The sights the rides of ``days`` stop at."""
+        return {
+            key
+            for day in days
+            for hop in day.hops
+            for key, _fee, _currency in self.stop_sights(hop)
+        }
+
     def _beam_bonus(self, day: DayPlan) -> int:
         """Steers the beam to days that reach must-sees and keep the rides to keep."""
         points = 0
         if self.include:
             clusters = self.day_clusters(day)
+            on_rides = self._stop_keys((day,))
             for key in self.include:
                 offer = self.offers[key]
-                if offer.kind == "stay":
+                if key in on_rides:
+                    points += INCLUDE_BONUS
+                elif offer.kind == "stay":
                     if day.night == offer.place and day.date in offer.sessions:
                         points += INCLUDE_BONUS
                 elif (
@@ -570,7 +582,10 @@ class Planner:
         return {segment.cluster for segment in day.segments}
 
     def _covers_includes(self, days: tuple[DayPlan, ...]) -> bool:
+        on_rides = self._stop_keys(days)
         for key in self.include:
+            if key in on_rides:
+                continue  # a ride stops there
             offer = self.offers[key]
             if offer.kind == "stay":
                 if not any(
@@ -1152,12 +1167,7 @@ class Planner:
         windows: dict[ItemKey, list[tuple[int, int]]] = defaultdict(list)
         tours_of: dict[ItemKey, set[int]] = defaultdict(set)
         prices: dict[ItemKey, int] = defaultdict(int)
-        seen_on_rides = {
-            key
-            for day in skeleton.days
-            for hop in day.hops
-            for key, _fee, _currency in self.stop_sights(hop)
-        }
+        seen_on_rides = self._stop_keys(skeleton.days)
         for day in skeleton.days:
             for segment in day.segments:
                 ranked = sorted(
@@ -1261,10 +1271,12 @@ class Planner:
                 offer.ends_at,
             )
         # A must-see with no usable window gets none: the engine then reports that
-        # no plan exists, and the explanation names it.
+        # no plan exists, and the explanation names it (one a ride stops at is
+        # seen on the way).
+        on_rides = self._stop_keys(skeleton.days)
         for key in self.include:
             offer = self.offers[key]
-            if offer.kind != "stay" and key not in windows:
+            if offer.kind != "stay" and key not in windows and key not in on_rides:
                 add(
                     {
                         "service_min": offer.duration_min,

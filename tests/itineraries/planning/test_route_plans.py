@@ -323,3 +323,38 @@ def test_every_plan_is_a_continuous_path_to_the_destination(
         elif step["price"] is not None:
             rides_priced.add(step["ride"])
     assert rides_priced == {s["ride"] for s in all_steps(result) if s.get("ride")}
+
+
+def test_a_ride_that_stops_at_a_sight_shows_it_inside_the_ride():
+    """The Ruta del Sol bus stops at Raqchi: the sight is a step of that ride, with
+    its entry, between the ride's two halves — not a separate visit."""
+    builder = route_world()
+    builder.sight("rd-raqchi", "raqchi", opens="07:00", closes="17:00", fee=2000)
+    builder.daily(
+        "cusco",
+        "puno",
+        "07:30",
+        600,
+        days=4,
+        price=15000,
+        mode="tourist_bus",
+        stops=(("raqchi", 180, 60, ("rd-raqchi",), False),),
+    )
+    result = plan(
+        builder.build(),
+        destination="puno",
+        days=2,
+        interests={"archaeology": 5},
+        include=("sight:rd-raqchi",),
+    )
+    assert result.status == "solved", english(result.explanation)
+    assert_path(result, "cusco", "puno")
+    steps = all_steps(result)
+    raqchi = [s for s in steps if s.get("sight") == "rd-raqchi"]
+    assert len(raqchi) == 1
+    stop = raqchi[0]
+    assert stop["stop"] is True
+    assert stop["price"] == {"amount": "40.00", "currency": "PEN"}  # the party's
+    before, after = steps[steps.index(stop) - 1], steps[steps.index(stop) + 1]
+    assert before["ride"] == after["ride"] and before["to"] == "raqchi"
+    assert after["from"] == "raqchi" and after["to"] == "puno"

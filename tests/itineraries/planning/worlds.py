@@ -16,6 +16,7 @@ from itineraries.planning.world import (
     PlanRequest,
     Ride,
     Session,
+    Stop,
     World,
 )
 
@@ -26,6 +27,7 @@ START = dt.date(2027, 3, 1)  # a Monday
 PLACES = {
     "cusco": ("Cusco", "PE", 3399),
     "pisac": ("Pisac", "PE", 2972),
+    "raqchi": ("Raqchi", "PE", 3480),
     "puno": ("Puno", "PE", 3827),
     "uros": ("Uros", "PE", 3810),
     "taquile": ("Taquile", "PE", 3925),
@@ -99,6 +101,7 @@ class WorldBuilder:
         mode: str = "bus",
         seats_ok: bool = True,
         crossing: str = "kasani",
+        stops: tuple = (),
     ) -> Ride:
         depart = minute(origin, day, clock)
         passage = None
@@ -151,6 +154,10 @@ class WorldBuilder:
             seats_ok=seats_ok,
             passage=passage,
             mode_name=Text(mode, mode),
+            stops=tuple(
+                Stop(place, depart + after, depart + after + minutes, sights, included)
+                for place, after, minutes, sights, included in stops
+            ),
         )
         self._next_id += 1
         self.rides.append(ride)
