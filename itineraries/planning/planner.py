@@ -74,6 +74,7 @@ BEAM_MIN_WIDTH = 16
 BEAM_WORK = 288  # beam width times days
 INCLUDE_BONUS = 5000  # ranking points of a day that reaches a must-see
 EMPTY_TRIP_POINTS = 300  # a day trip with nothing done there
+PIN_POINTS = 3000  # a re-plan's kept experience or sight: kept whenever it fits
 LONG_WALK_MIN = 60  # a walk (or transfer) inside a cluster this long is "the" walk
 MAX_WALK_REPAIRS = 3
 LOOK_SHARE = 0.35  # share of the time limit for enumerating skeletons
@@ -146,6 +147,8 @@ class Planner:
         skeleton_seconds: float = SKELETON_SECONDS,
         max_skeletons: int = MAX_SKELETONS,
         via: str | None = None,
+        boost: tuple[ItemKey, ...] = (),
+        only_boosted: bool = False,
     ) -> None:
         self.world = world
         self.request = request
@@ -164,12 +167,18 @@ class Planner:
         self.include = [k for k in request.include if k in self.offers]
         self._connections: dict[tuple[str, str], Connection | None] = {}
         self.item_values = self._item_values()
+        for key in boost:  # a re-plan's kept experiences and sights
+            if key in self.item_values:
+                self.item_values[key] += PIN_POINTS
         self.cluster_items: dict[str, list[ItemKey]] = defaultdict(list)
+        kept = set(boost) | set(self.include)
         for key, offer in self.offers.items():
             if offer.kind == "stay" or not offer.party_ok:
                 continue
             if self.item_values.get(key, 0) <= 0 and key not in self.include:
                 continue
+            if only_boosted and key not in kept:
+                continue  # a re-plan on the same route adds nothing new
             self.cluster_items[world.cluster(offer.place)].append(key)
         self.night_values = self._night_values()
         self.links_from = self._links_from()
@@ -615,30 +624,22 @@ class Planner:
         return result
 
     def _run_pinned(self, started: float, *, with_fixes: bool) -> PlanResult:
-        """A re-plan: first with everything the traveller kept (nights, rides,
-        experiences and sights as must-sees); what no longer fits is let go, first
-        the experiences and sights, then the nights and rides, and the plan says
-        which."""
+        """A re-plan keeps what the traveller did not drop: first its nights and
+        rides as they were, then (if they no longer work) a new route; the kept
+        experiences and sights are worth so much more than anything new that they
+        stay whenever they still fit. The plan says what was let go."""
         request = self.request
         strict = replace(
             request,
-            include=tuple(dict.fromkeys((*request.include, *request.pinned))),
             keep_rides=tuple(
                 dict.fromkeys((*request.keep_rides, *request.pinned_rides))
             ),
             pinned=(),
             pinned_rides=(),
         )
-        loose_items = replace(strict, include=request.include)
-        free = replace(
-            request,
-            keep_nights=(),
-            pinned=(),
-            pinned_rides=(),
-        )
-        attempts = [strict, loose_items, free]
+        free = replace(strict, keep_rides=request.keep_rides, keep_nights=())
         result = None
-        for attempt in attempts:
+        for attempt in (strict, free):
             limit = max(1.0, self.time_limit_s - (time.perf_counter() - started))
             planner = Planner(
                 self.world,
@@ -647,6 +648,10 @@ class Planner:
                 skeleton_seconds=self.skeleton_seconds,
                 max_skeletons=self.max_skeletons,
                 via=self.via,
+                boost=request.pinned,
+                # On the same route nothing new is added: what was removed stays
+                # removed and nothing displaces what was kept.
+                only_boosted=attempt is strict,
             )
             result = planner._run(time.perf_counter())
             if result.status == "solved":

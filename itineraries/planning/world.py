@@ -114,7 +114,7 @@ class PlanRequest:
 
     @property
     def has_pins(self) -> bool:
-        return bool(self.pinned or self.pinned_rides or self.keep_nights)
+        return bool(self.pinned or self.pinned_rides)
 
     @property
     def persons(self) -> int:

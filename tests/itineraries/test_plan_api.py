@@ -143,6 +143,23 @@ def test_replan_dropping_an_activity(client, plan):
     assert_plan_shape(new, days=6, start_date=future_start())
     assert dropped["listing"] not in {s["listing"] for s in all_steps(new)}
     assert dropped["listing"] in new["request"]["exclude"]
+    # Only that step changed: every night, ride and other visit is kept.
+    nights = [(d["night"] or {}).get("place") for d in plan["days"]]
+    assert [(d["night"] or {}).get("place") for d in new["days"]] == nights
+    rides = [s["ride"] for s in all_steps(plan) if s.get("ride")]
+    assert [s["ride"] for s in all_steps(new) if s.get("ride")] == rides
+    visits = {
+        s.get("listing") or s.get("sight")
+        for s in all_steps(plan)
+        if s["kind"] in ("activity", "sight") and s is not dropped
+    }
+    new_visits = {
+        s.get("listing") or s.get("sight")
+        for s in all_steps(new)
+        if s["kind"] in ("activity", "sight")
+    }
+    assert visits <= new_visits
+    assert not any("no longer fit" in line for line in new["explanation"])
     assert "secret" not in new
     assert read(client, new, plan["secret"]) == new
     assert read(client, plan) == shown(plan)
