@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from itineraries.planning.planner import Planner, PlanResult
 
 BUDGET_MARGIN = 1.10  # the budget fix offers this much above the cheapest plan
+FIXES_MIN_SECONDS = 3.0  # time for checking fixes (at least; else the solver limit)
 
 
 def _place(planner: Planner, slug: str) -> Text:
@@ -195,14 +197,17 @@ def explain_failure(
     if not exists or (search.exhausted and not search.generated):
         # No route at all (the canonical bound says so, or the exhaustive search
         # found no complete skeleton even before the must-sees and the budget).
+        planner._cause = "route"
         return explain_route(planner, search)
     if cheapest_seen or stats["over_budget"] or planner._over_budget:
+        planner._cause = "budget"
         cheapest = search.cheapest_to_go()(search.initial())
         if planner._over_budget:
             cheapest = max(cheapest, min(planner._over_budget))
         reasons.append(msg_budget(planner, cheapest))
         return reasons
     if stats["missing_include"]:
+        planner._cause = "must_see"
         for key in planner.include:
             offer = planner.offers[key]
             dates = sorted(offer.sessions)
@@ -223,6 +228,7 @@ def explain_failure(
             )
         return reasons
     if stats["missing_keep"]:
+        planner._cause = "keep"
         reasons.append(
             Msg(
                 gettext_noop(
@@ -232,6 +238,7 @@ def explain_failure(
             )
         )
         return reasons
+    planner._cause = "must_see" if planner.include else "other"
     return engine_fail[:1] or [
         Msg(gettext_noop("No plan fits these dates and choices; try adding a day."))
     ]
@@ -377,6 +384,16 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
     last_ride_day = max(
         (world.date_of(r.origin, r.depart) for r in world.rides), default=None
     )
+    cause = result.stats.get("cause", "other")
+    deadline = time.perf_counter() + max(FIXES_MIN_SECONDS, planner.time_limit_s)
+    # What can help, by cause (a larger budget does not shorten a route).
+    wanted = {
+        "route": {"add_days", "via", "overland"},
+        "acclimatisation": {"add_days", "overland"},
+        "budget": {"budget"},
+        "must_see": {"drop_include", "add_days"},
+        "keep": set(),
+    }.get(cause, {"add_days", "drop_include", "budget", "via", "overland"})
 
     def budget_for(candidate) -> int | None:
         """The budget (with a margin) the plan of ``candidate`` needs."""
@@ -390,6 +407,8 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         return raised if raised > request.budget.amount_minor else None
 
     def offer(code: str, label: Msg, changes: dict, candidate) -> bool:
+        if time.perf_counter() > deadline:
+            return False  # out of time for checking fixes: offer none unchecked
         ok, _ = _solves(planner, candidate)
         if not ok and request.budget is not None and "budget" not in changes:
             raised = budget_for(candidate)
@@ -412,7 +431,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         return ok
 
     # More days (the rides of a week beyond the trip are in the world).
-    for extra in range(1, 4):
+    for extra in range(1, 4) if "add_days" in wanted else ():
         days = request.days + extra
         end = request.start_date + dt.timedelta(days=days - 1)
         if last_ride_day is not None and end > last_ride_day:
@@ -425,7 +444,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         if offer("add_days", label, {"days": days}, candidate):
             break
     # Drop a must-see that cannot fit.
-    for key in list(planner.include)[:3]:
+    for key in list(planner.include)[:3] if "drop_include" in wanted else ():
         candidate = replace(
             request,
             include=tuple(k for k in request.include if k != key),
@@ -438,7 +457,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
             candidate,
         )
     # A larger budget: the cost of the plan found without a budget, plus a margin.
-    if request.budget is not None:
+    if request.budget is not None and "budget" in wanted:
         raised = budget_for(request)
         if raised is not None:
             candidate = replace(request, budget=Budget(raised, request.budget.currency))
@@ -452,7 +471,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
                 candidate,
             )
     # The other border crossing.
-    if planner.via == "copacabana" and _crosses(planner):
+    if planner.via == "copacabana" and _crosses(planner) and "via" in wanted:
         candidate = replace(request, via="desaguadero")
         offer(
             "via",
@@ -461,7 +480,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
             candidate,
         )
     # Arrive overland instead of flying in (acclimatisation nights).
-    if request.by_air:
+    if request.by_air and "overland" in wanted:
         candidate = replace(request, arrival="overland")
         offer(
             "overland",

@@ -186,6 +186,7 @@ class Planner:
         self._over_budget: list[int] = []  # real least costs of routes over budget
         self._hop_values: dict[tuple[str, bool], tuple[int, int]] = {}
         self._usable: dict[tuple, tuple] = {}
+        self._cause = ""  # why no plan: route, budget, must_see, keep, other
 
     # --- values ---------------------------------------------------------------
 
@@ -706,10 +707,12 @@ class Planner:
     def _run(self, started: float) -> PlanResult:
         request = self.request
         if request.by_air and request.nights < ACCLIMATISATION_NIGHTS:
-            return self._infeasible([self._msg_acclimatisation()], started)
+            return self._infeasible(
+                [self._msg_acclimatisation()], started, cause="acclimatisation"
+            )
         blocked = self._must_see_problems()
         if blocked:
-            return self._infeasible(blocked, started)
+            return self._infeasible(blocked, started, cause="must_see")
         result = self._run_once(started, self.via)
         remaining = self.time_limit_s - (time.perf_counter() - started)
         if (
@@ -773,7 +776,9 @@ class Planner:
         if budget is not None:
             cheapest = search.cheapest_to_go()(search.initial())
             if cheapest != float("inf") and cheapest > budget:
-                return self._infeasible([self._msg_budget(cheapest)], started)
+                return self._infeasible(
+                    [self._msg_budget(cheapest)], started, cause="budget"
+                )
         # 1. Good distinct skeletons from a beam search (bounded time); 2. the days
         # of the best ones by their bound, solved with the engine. When the beam
         # gives no plan, the exhaustive best-first search takes over (it can prove
@@ -802,7 +807,7 @@ class Planner:
         beam = search.beam(
             accept,
             budget=budget,
-            deadline=look_until,
+            deadline=deadline,  # bounded work: let it finish within the limit
             width=self.beam_width(),
             bonus=self._beam_bonus,
         )
@@ -903,11 +908,16 @@ class Planner:
         }
         return result
 
-    def _infeasible(self, reasons: list[Msg], started: float) -> PlanResult:
+    def _infeasible(
+        self, reasons: list[Msg], started: float, *, cause: str = ""
+    ) -> PlanResult:
         return PlanResult(
             status="infeasible",
             explanation=list(reasons),
-            stats={"seconds": round(time.perf_counter() - started, 3)},
+            stats={
+                "seconds": round(time.perf_counter() - started, 3),
+                "cause": cause or self._cause or "other",
+            },
         )
 
     # --- bounds -----------------------------------------------------------------
