@@ -41,3 +41,7 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
 
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", media)]
+
+# JSON under /api/v1/ and /api/octo/, Django's pages elsewhere.
+handler400 = "tourism.error_pages.bad_request"
+handler404 = "tourism.error_pages.page_not_found"
