@@ -29,7 +29,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tourism.apps.TourismAdminConfig",  # django.contrib.admin with our AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "catalogue",
     "providers",
     "itineraries",
@@ -55,8 +58,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "tourism.urls"
@@ -229,6 +234,37 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logins: lockout, admin path, staff 2FA (tourism/logins.py, admin_site.py) -----
+# django-axes counts failed logins (provider portal, admin) per account and per client
+# IP: LOGIN_FAILURE_LIMIT failures within LOGIN_COOLOFF_MINUTES lock that account, and
+# that IP, until the cool-off has passed since the last failure (failures while locked
+# restart it). The client IP is REMOTE_ADDR (tourism.logins.client_ip).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each one on its own
+AXES_RESET_ON_SUCCESS = False  # a success elsewhere must not clear an IP's failures
+AXES_CLIENT_IP_CALLABLE = "tourism.logins.client_ip"
+AXES_USERNAME_CALLABLE = "tourism.logins.login_username"
+AXES_LOCKOUT_CALLABLE = "tourism.logins.lockout_response"
+# Logged failures show the client IP (to block it further out), not what was typed.
+AXES_SENSITIVE_PARAMETERS = ["username", "otp_token"]
+AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
+# The admin's address: the repository is public, so any default is known; set your
+# own per deployment (``check --deploy`` warns while it is ``admin/``).
+ADMIN_PATH = env.str("DJANGO_ADMIN_PATH", default="admin/").strip("/") + "/"
+if ADMIN_PATH == "/":
+    raise ImproperlyConfigured("DJANGO_ADMIN_PATH cannot be empty")
+# Staff two-factor (django-otp TOTP): staff with an authenticator enrolled
+# (``manage.py staff_totp``) always give its code at the admin login; with
+# STAFF_2FA_REQUIRED every staff account must.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Titicaca route"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # secrets are shown once, by staff_totp
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
@@ -327,4 +363,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every failed login at INFO; its warnings (lockouts) stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

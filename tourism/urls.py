@@ -28,7 +28,7 @@ urlpatterns = [
     # browser's Accept-Language, for pages and API alike.
     path("", catalogue_views.home, name="home"),
     path("", include("web.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),  # DJANGO_ADMIN_PATH
     path("provider/", include("providers.portal.urls")),
     path("providers/", include("providers.urls")),  # iCal export feeds
 ]
