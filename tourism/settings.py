@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
@@ -52,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -78,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # CSP_NONCE for inline <script>/<style>
             ],
         },
     },
@@ -265,6 +269,31 @@ STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = "Titicaca route"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # secrets are shown once, by staff_totp
 
+# Content-Security-Policy on every response (django-csp): scripts and styles from our
+# own origin or inline with the request's nonce (``nonce="{{ CSP_NONCE }}"``), no
+# inline event handlers or style attributes; Leaflet and the OpenStreetMap tiles are
+# allowed by their exact addresses for the home page's map on request.
+LEAFLET = "https://unpkg.com/leaflet@1.9.4/dist/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, LEAFLET + "leaflet.js"],
+        "style-src": [SELF, NONCE, LEAFLET + "leaflet.css"],
+        "img-src": [
+            SELF,
+            "data:",
+            LEAFLET + "images/",
+            "https://tile.openstreetmap.org",
+        ],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
@@ -353,6 +382,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # self-hosted: the docs work without a CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No badge image from validator.swagger.io (it would send our schema's address
+    # to a third party, and the CSP refuses it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
