@@ -10,6 +10,7 @@ when the project has one helper for the client IP behind trusted proxies, point
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from typing import Any
 
@@ -18,9 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The address the failures of a request are counted against."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def client_ip(request: HttpRequest) -> str | None:
+    """The address the failures of a request are counted against; None without one
+    (a Unix socket, a test request): those requests share one count."""
+    address = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:

@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.providers.portal import factories as f
 from tourism.admin_site import staff_totp_enrol
+from tourism.logins import client_ip
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +332,16 @@ def test_the_enrol_command_refuses_other_accounts(member):
     with pytest.raises(CommandError, match="No account"):
         call_command("staff_totp", "nobody@example.org")
     assert not TOTPDevice.objects.exists()
+
+
+def test_a_request_without_an_address_is_counted_without_one(member, rf):
+    """No REMOTE_ADDR (a Unix socket): counted under no address, never a made-up
+    one (PostgreSQL's inet column takes only addresses)."""
+    request = rf.get("/", REMOTE_ADDR="")
+    assert client_ip(request) is None
+    assert client_ip(rf.get("/", REMOTE_ADDR="2001:db8::1")) == "2001:db8::1"
+    client = Client(REMOTE_ADDR="")
+    for n in range(5):
+        response = portal_login(client, member.email, f"guess-{n}")
+    assert locked(response)
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [None]
