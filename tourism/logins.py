@@ -2,10 +2,12 @@
 login), with django-axes configured in ``tourism/settings.py``: how a client and an
 account are named, and the page a locked-out client gets.
 
-The client IP is ``REMOTE_ADDR``. Behind a reverse proxy every client would then
-share the proxy's address (one shared per-IP lockout, never a spoofable one):
-when the project has one helper for the client IP behind trusted proxies, point
-``AXES_CLIENT_IP_CALLABLE`` at it so logins, rate limits and holds agree.
+The client is named by the project's one rule for the client's address
+(``tourism.ratelimit.client_ip``: ``REMOTE_ADDR``, or the address our outermost
+trusted proxy saw with ``TRUSTED_PROXY_COUNT``; what a client writes in
+``X-Forwarded-For`` is never believed), so logins, rate limits and holds agree. An
+IPv6 client is counted by its /64 network, as the rate limits count it: one host
+usually owns a whole /64 and could otherwise change address at every attempt.
 """
 
 from __future__ import annotations
@@ -18,15 +20,23 @@ from axes.helpers import get_cool_off
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from tourism import ratelimit
+
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The address the failures of a request are counted against; None without one
-    (a Unix socket, a test request): those requests share one count."""
-    address = request.META.get("REMOTE_ADDR", "")
+    """The address the failures of a request are counted against (an IPv6 one as
+    the first address of its /64); None without one (a Unix socket, a test
+    request): those requests share one count."""
     try:
-        return str(ipaddress.ip_address(address))
+        address = ipaddress.ip_address(ratelimit.client_ip(request))
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network(f"{address}/64", strict=False)
+        return str(network.network_address)
+    return str(address)
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:

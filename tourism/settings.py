@@ -242,7 +242,8 @@ if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
 # django-axes counts failed logins (provider portal, admin) per account and per client
 # IP: LOGIN_FAILURE_LIMIT failures within LOGIN_COOLOFF_MINUTES lock that account, and
 # that IP, until the cool-off has passed since the last failure (failures while locked
-# restart it). The client IP is REMOTE_ADDR (tourism.logins.client_ip).
+# restart it). The client IP is the rate limits' (REMOTE_ADDR, or through
+# TRUSTED_PROXY_COUNT proxies; an IPv6 client by its /64): tourism.logins.client_ip.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked-out logins first
     "django.contrib.auth.backends.ModelBackend",

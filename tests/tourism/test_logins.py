@@ -160,6 +160,47 @@ def test_a_forged_x_forwarded_for_does_not_escape_the_ip_lock(small_catalogue):
     }
 
 
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(small_catalogue, settings):
+    """With one proxy of ours, the client is the address it saw (right-most
+    X-Forwarded-For entry), as the rate limits take it: one client locked, its
+    neighbour behind the same proxy not; entries the client wrote are ignored."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    members = [f.make_member(f.make_provider()) for _ in range(6)]
+    proxy = client_from("10.0.0.2")
+    for n, victim in enumerate(members[:5]):
+        forged = f"192.0.2.{n + 1}, 203.0.113.61"
+        portal_login(proxy, victim.email, "123456", X_Forwarded_For=forged)
+    response = portal_login(
+        proxy, members[5].email, f.PASSWORD, X_Forwarded_For="203.0.113.61"
+    )
+    assert locked(response)
+    response = portal_login(
+        client_from("10.0.0.2"),
+        members[5].email,
+        f.PASSWORD,
+        X_Forwarded_For="203.0.113.62",
+    )
+    assert response.status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {
+        "203.0.113.61"
+    }
+
+
+def test_an_ipv6_client_is_counted_by_its_64(small_catalogue):
+    """Changing address inside one /64 does not start a fresh count."""
+    members = [f.make_member(f.make_provider()) for _ in range(6)]
+    for n, victim in enumerate(members[:5]):
+        portal_login(client_from(f"2001:db8:1:2::{n + 1:x}"), victim.email, "123456")
+    response = portal_login(
+        client_from("2001:db8:1:2:ffff::9"), members[5].email, f.PASSWORD
+    )
+    assert locked(response)
+    response = portal_login(
+        client_from("2001:db8:1:3::1"), members[5].email, f.PASSWORD
+    )
+    assert response.status_code == 302
+
+
 def test_the_admin_login_locks_too(staff):
     client = client_from("203.0.113.70")
     for n in range(5):
@@ -339,7 +380,8 @@ def test_a_request_without_an_address_is_counted_without_one(member, rf):
     one (PostgreSQL's inet column takes only addresses)."""
     request = rf.get("/", REMOTE_ADDR="")
     assert client_ip(request) is None
-    assert client_ip(rf.get("/", REMOTE_ADDR="2001:db8::1")) == "2001:db8::1"
+    assert client_ip(rf.get("/", REMOTE_ADDR="2001:db8::1:2:3")) == "2001:db8::"
+    assert client_ip(rf.get("/", REMOTE_ADDR="::ffff:192.0.2.9")) == "192.0.2.9"
     client = Client(REMOTE_ADDR="")
     for n in range(5):
         response = portal_login(client, member.email, f"guess-{n}")
