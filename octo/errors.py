@@ -11,6 +11,7 @@ import logging
 import math
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from tourism.exceptions import ApplicationError
+from tourism.parsers import BodyTooLarge, JSONRefused, body_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,12 @@ def _as_octo(exc: Exception) -> OctoError | None:
         return OctoError(
             FORBIDDEN, str(exc.detail), status_code=status.HTTP_403_FORBIDDEN
         )
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit, before the parser
+        exc = body_too_large()
+    if isinstance(exc, BodyTooLarge):
+        return OctoError(BAD_REQUEST, str(exc.detail), status_code=exc.status_code)
+    if isinstance(exc, JSONRefused):
+        return bad_request(exc.message)
     if isinstance(exc, exceptions.ParseError):
         return bad_request(_("The body is not valid JSON."))
     if isinstance(exc, exceptions.UnsupportedMediaType):

@@ -2,11 +2,13 @@
 
 ``{"detail": "<sentence>", "errors": {"<field>": ["<message>", …]}}``
 
-``errors`` names the fields at fault (``non_field_errors`` when none applies).
+``errors`` names the fields at fault (``non_field_errors`` when none applies; ``body``
+for a body refused as a whole: too large, 413, or nested too deep).
 """
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tourism.exceptions import ApplicationError, RateLimited
+from tourism.parsers import BodyTooLarge, JSONRefused, body_too_large
 
 
 def _sentences(detail: Any, path: str = "") -> list[str]:
@@ -39,6 +42,14 @@ def _as_lists(detail: Any) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit, before the parser
+        exc = body_too_large()
+    if isinstance(exc, JSONRefused | BodyTooLarge):
+        message = str(exc.detail)
+        field = exc.field if isinstance(exc, JSONRefused) else "body"
+        return Response(
+            {"detail": message, "errors": {field: [message]}}, status=exc.status_code
+        )
     if isinstance(exc, ApplicationError):
         errors = {exc.field or "non_field_errors": [exc.message]}
         headers = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tourism.apps.TourismAdminConfig",  # django.contrib.admin with our AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +40,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "catalogue",
     "providers",
     "itineraries",
@@ -49,14 +54,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "tourism.urls"
@@ -73,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # CSP_NONCE for inline <script>/<style>
             ],
         },
     },
@@ -229,6 +238,63 @@ X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logins: lockout, admin path, staff 2FA (tourism/logins.py, admin_site.py) -----
+# django-axes counts failed logins (provider portal, admin) per account and per client
+# IP: LOGIN_FAILURE_LIMIT failures within LOGIN_COOLOFF_MINUTES lock that account, and
+# that IP, until the cool-off has passed since the last failure (failures while locked
+# restart it). The client IP is the rate limits' (REMOTE_ADDR, or through
+# TRUSTED_PROXY_COUNT proxies; an IPv6 client by its /64): tourism.logins.client_ip.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each one on its own
+AXES_RESET_ON_SUCCESS = False  # a success elsewhere must not clear an IP's failures
+AXES_CLIENT_IP_CALLABLE = "tourism.logins.client_ip"
+AXES_USERNAME_CALLABLE = "tourism.logins.login_username"
+AXES_LOCKOUT_CALLABLE = "tourism.logins.lockout_response"
+# Logged failures show the client IP (to block it further out), not what was typed.
+AXES_SENSITIVE_PARAMETERS = ["username", "otp_token"]
+AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
+# The admin's address: the repository is public, so any default is known; set your
+# own per deployment (``check --deploy`` warns while it is ``admin/``).
+ADMIN_PATH = env.str("DJANGO_ADMIN_PATH", default="admin/").strip("/") + "/"
+if ADMIN_PATH == "/":
+    raise ImproperlyConfigured("DJANGO_ADMIN_PATH cannot be empty")
+# Staff two-factor (django-otp TOTP): staff with an authenticator enrolled
+# (``manage.py staff_totp``) always give its code at the admin login; with
+# STAFF_2FA_REQUIRED every staff account must.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Titicaca route"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # secrets are shown once, by staff_totp
+
+# Content-Security-Policy on every response (django-csp): scripts and styles from our
+# own origin or inline with the request's nonce (``nonce="{{ CSP_NONCE }}"``), no
+# inline event handlers or style attributes; Leaflet and the OpenStreetMap tiles are
+# allowed by their exact addresses for the home page's map on request.
+LEAFLET = "https://unpkg.com/leaflet@1.9.4/dist/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, LEAFLET + "leaflet.js"],
+        "style-src": [SELF, NONCE, LEAFLET + "leaflet.css"],
+        "img-src": [
+            SELF,
+            "data:",
+            LEAFLET + "images/",
+            "https://tile.openstreetmap.org",
+        ],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in (
@@ -291,11 +357,14 @@ WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 
 # --- API -----------------------------------------------------------------------------
+# JSON bodies of both APIs (tourism/parsers.py): larger → 413, nested deeper → 400.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tourism.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tourism.parsers.LimitedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "agencies.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -314,6 +383,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # self-hosted: the docs work without a CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No badge image from validator.swagger.io (it would send our schema's address
+    # to a third party, and the CSP refuses it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
@@ -324,4 +396,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every failed login at INFO; its warnings (lockouts) stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
