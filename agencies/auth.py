@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 from typing import Any
@@ -17,6 +18,9 @@ from rest_framework import authentication, exceptions, permissions, throttling
 
 from agencies.models import Agency, ApiKey
 from agencies.selectors import api_key_from_header
+from tourism.unavailable import CACHE_ERRORS
+
+log = logging.getLogger(__name__)
 
 
 class AgencyPrincipal:
@@ -173,12 +177,17 @@ class ApiKeyRateThrottle(throttling.BaseThrottle):
             limit, duration = parse_rate(settings.API_KEY_RATE_LIMIT)
         now = self.timer()
         key = self.cache_key(api_key)
-        count, before = _hit(key, duration, now)
+        try:
+            count, before = _hit(key, duration, now)
+        except CACHE_ERRORS:  # Redis down: fail open rather than refuse agencies
+            log.warning("rate limit skipped: the cache is unreachable")
+            return True
         elapsed = now % duration
         estimate = count + before * (duration - elapsed) / duration
         if estimate <= limit:
             return True
-        _unhit(key, duration, now)
+        with contextlib.suppress(*CACHE_ERRORS):
+            _unhit(key, duration, now)
         self.retry_after = max(
             1,
             math.ceil(

@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -221,7 +222,9 @@ def plans_sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
         ):
             logger.warning("plan %s stuck: queued again", plan_id)
             counts["requeued"] += 1
-            _publish_solve(plan_solve_task, str(plan_id))
+            transaction.on_commit(
+                partial(_publish_solve, plan_solve_task, str(plan_id)), robust=True
+            )
     return counts
 
 

@@ -60,7 +60,11 @@ SECRET_PREFIX = "secret_"
 
 def builder_path(builder: Builder) -> str:
     path = f"{builder.__module__}.{builder.__qualname__}"
-    if import_string(path) is not builder:
+    try:
+        found = import_string(path)
+    except ImportError:
+        found = None
+    if found is not builder:
         raise ValueError(f"{path} is not importable by that name")
     return path
 
@@ -241,7 +245,7 @@ def messages_deliver_due(
     started = time.monotonic()
     counts: dict[str, int] = {}
     for key in messages_due(now=now, limit=limit):
-        outcome = message_deliver(key=key)
+        outcome = message_deliver(key=key, now=now)
         counts[outcome] = counts.get(outcome, 0) + 1
         if time.monotonic() - started > budget_s:
             break

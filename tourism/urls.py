@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from catalogue import views as catalogue_views
 
+# A 503 page instead of the 500 when PostgreSQL or Redis is down.
+handler500 = "tourism.unavailable.handler500"
+
 api_v1 = [
     path("", include("catalogue.urls")),
     path("", include("itineraries.urls")),
