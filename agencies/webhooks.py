@@ -85,7 +85,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, WebhookDelivery, WebhookEndpoint
 from octo.render import STATUSES
-from outbox.services import message_enqueue
+from outbox.services import message_enqueue, write_result
 from providers.models import Booking
 from tourism.net import clean_http_url, guarded_client
 
@@ -368,14 +368,39 @@ def webhook_deliveries_claim_due(
     return [(pk, attempts + 1) for pk, attempts in rows]
 
 
-def webhook_deliver_due(*, now: dt.datetime | None = None) -> int:
-    """Claim the overdue deliveries and enqueue their next attempt (the sweep)."""
+def webhook_deliver_due(
+    *, now: dt.datetime | None = None, batch: int = 50, budget_s: float = 45.0
+) -> int:
+    """The sweep: claim the overdue deliveries a batch at a time and make their next
+    attempt here, one after another, for at most ``budget_s`` seconds (the next
+    sweep goes on). Attempting them in the sweep rather than enqueueing a task each
+    keeps a backlog (after an outage) from flooding a queue that is already behind
+    with messages that would be claimed again before they run. A failed attempt's
+    retry is scheduled as a task (best effort; else the next sweep). How many were
+    attempted."""
     from agencies.tasks import webhook_deliver_task
 
-    due = webhook_deliveries_claim_due(now=now)
-    for delivery_id, attempt in due:
-        webhook_deliver_task.delay(delivery_id, attempt, True)
-    return len(due)
+    started = time.monotonic()
+    attempted = 0
+    while time.monotonic() - started < budget_s:
+        due = webhook_deliveries_claim_due(now=now, limit=batch)
+        for delivery_id, attempt in due:
+            result = webhook_delivery_attempt(
+                delivery_id=delivery_id, attempt=attempt, force=True
+            )
+            attempted += 1
+            if result.retry_in is not None:
+                try:
+                    webhook_deliver_task.apply_async(
+                        (delivery_id, attempt + 1),
+                        countdown=result.retry_in,
+                        retry=False,
+                    )
+                except Exception:  # the broker is down: the next sweep retries
+                    log.warning("could not schedule webhook retry %s", delivery_id)
+        if len(due) < batch:
+            break
+    return attempted
 
 
 # --- Delivery -----------------------------------------------------------------------
@@ -459,12 +484,16 @@ def webhook_delivery_attempt(
         pk=delivery_id, status=WebhookDelivery.Status.PENDING, attempts=attempt
     )
     if error is None:
-        if mine.update(
-            status=WebhookDelivery.Status.DELIVERED,
-            last_status_code=status_code,
-            last_error="",
-            next_attempt_at=None,
-            delivered_at=now,
+        # Retried while the database is down: a delivery left pending would be
+        # POSTed again once its lease runs out.
+        if write_result(
+            lambda: mine.update(
+                status=WebhookDelivery.Status.DELIVERED,
+                last_status_code=status_code,
+                last_error="",
+                next_attempt_at=None,
+                delivered_at=now,
+            )
         ):
             WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).exclude(
                 consecutive_failures=0

@@ -3,6 +3,7 @@ itinerary (trip bookings)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -45,6 +46,7 @@ from tourism.exceptions import (
     BookingUnavailable,
     NotFoundError,
 )
+from tourism.unavailable import dependency_failed
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import PlanResult
@@ -133,6 +135,15 @@ def plan_solve(*, plan_id: str) -> TripPlan | None:
             world, request, time_limit_s=settings.SOLVER_TIME_LIMIT_SECONDS
         ).run()
     except Exception as exc:  # stored for the traveller, logged for us
+        if dependency_failed(exc):
+            # PostgreSQL or Redis down: not the plan's fault. Queue it again (if the
+            # database answers; else the stuck-plan sweep will) and let the task
+            # retry.
+            with contextlib.suppress(Exception):
+                TripPlan.objects.filter(
+                    pk=plan_id, status=TripPlan.Status.SOLVING
+                ).update(status=TripPlan.Status.QUEUED)
+            raise
         logger.exception("plan %s failed", plan_id)
         plan.status = TripPlan.Status.FAILED
         plan.error = f"{type(exc).__name__}: {exc}"

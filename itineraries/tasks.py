@@ -9,6 +9,7 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
 from itineraries import services
+from tourism.unavailable import CACHE_ERRORS
 
 
 @shared_task(
@@ -18,7 +19,7 @@ from itineraries import services
     acks_late=True,
     # The database or broker down: try again (a plan left behind anyway is queued
     # again by the stuck-plan sweep).
-    autoretry_for=(OperationalError, InterfaceError, BrokerError),
+    autoretry_for=(OperationalError, InterfaceError, BrokerError, *CACHE_ERRORS),
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=5,

@@ -131,10 +131,11 @@ def _short(text: str) -> str:
     return text[:ERROR_MAX_LENGTH]
 
 
-def _write_result(update: Callable[[], int]) -> int:
+def write_result(update: Callable[[], int]) -> int:
     """Run ``update``, retried while the database is unreachable (up to
-    ``OUTBOX_MARK_RETRY_SECONDS``): the e-mail went out, and a row left pending
-    would be sent again once its lease runs out."""
+    ``OUTBOX_MARK_RETRY_SECONDS``): the message went out, and a row left pending
+    would be sent again once its lease runs out (webhooks record their outcome
+    through this too)."""
     deadline = time.monotonic() + float(settings.OUTBOX_MARK_RETRY_SECONDS)
     pause = 0.2
     while True:
@@ -192,7 +193,7 @@ def message_deliver(*, key: str, now: dt.datetime | None = None) -> str:
     except Exception as exc:  # the mail server is down or refused it
         log.warning("outbox message %s: %s", key, exc)
         return _failed(message, mine, exc)
-    _write_result(
+    write_result(
         lambda: mine.update(
             status=Message.Status.SENT,
             sent_at=timezone.now(),

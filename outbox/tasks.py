@@ -4,10 +4,11 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from outbox.services import message_deliver, messages_deliver_due
+from tourism.unavailable import CACHE_ERRORS
 
 
 @shared_task(
-    autoretry_for=(OperationalError, InterfaceError),
+    autoretry_for=(OperationalError, InterfaceError, *CACHE_ERRORS),
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=5,

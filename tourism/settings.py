@@ -306,6 +306,12 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP operation
+if OUTBOX_LEASE_SECONDS <= OUTBOX_MARK_RETRY_SECONDS + EMAIL_TIMEOUT:
+    # A worker still recording a sent e-mail must keep its claim meanwhile, or the
+    # sweep would send it again.
+    raise ImproperlyConfigured(
+        "OUTBOX_LEASE_SECONDS must exceed OUTBOX_MARK_RETRY_SECONDS + EMAIL_TIMEOUT"
+    )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_SUBJECT_PREFIX = "[Titicaca route] "

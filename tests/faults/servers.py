@@ -71,8 +71,12 @@ class RedisServer:
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        log = (self.folder / "redis.log").open("a")
-        self.process = subprocess.Popen(
+        with (self.folder / "redis.log").open("a") as log:
+            self.process = self._spawn(log)
+        _wait(lambda: _port_open(self.port), 20, "Redis")
+
+    def _spawn(self, log) -> subprocess.Popen:
+        return subprocess.Popen(
             [
                 "redis-server",
                 "--bind",
@@ -91,7 +95,6 @@ class RedisServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _wait(lambda: _port_open(self.port), 20, "Redis")
 
     def stop(self) -> None:
         """Like a crash or a network cut: SIGKILL (the AOF keeps what was written up
@@ -160,9 +163,10 @@ class PostgresServer:
             create = True
         else:
             create = False
+        # Durable, unlike the shared test servers (fsync=off there): an immediate
+        # shutdown must not lose commits the clients were told about.
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
         self._as_pg(
