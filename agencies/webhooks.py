@@ -369,15 +369,15 @@ def webhook_deliveries_claim_due(
 
 
 def webhook_deliver_due(
-    *, now: dt.datetime | None = None, batch: int = 50, budget_s: float = 45.0
+    *, now: dt.datetime | None = None, batch: int = 20, budget_s: float = 15.0
 ) -> int:
     """The sweep: claim the overdue deliveries a batch at a time and make their next
-    attempt here, one after another, for at most ``budget_s`` seconds (the next
-    sweep goes on). Attempting them in the sweep rather than enqueueing a task each
-    keeps a backlog (after an outage) from flooding a queue that is already behind
-    with messages that would be claimed again before they run. A failed attempt's
-    retry is scheduled as a task (best effort; else the next sweep). How many were
-    attempted."""
+    attempt here, one after another, for at most ``budget_s`` seconds (well inside
+    the task's soft time limit; the next sweep goes on). Attempting them in the
+    sweep rather than enqueueing a task each keeps a backlog (after an outage) from
+    flooding a queue that is already behind with messages that would be claimed
+    again before they run. A failed attempt's retry is scheduled as a task (best
+    effort; else the next sweep). How many were attempted."""
     from agencies.tasks import webhook_deliver_task
 
     started = time.monotonic()

@@ -76,7 +76,7 @@ def test_outages_lose_nothing_duplicate_nothing_and_leave_nothing_stuck():
             time.sleep(5)
         finally:
             load.stop()
-        settle_s = wait_settled(stack, 150)
+        settle_s = wait_settled(stack, 240)
         result = tally(stack)
         summary = (
             f"{result} settled in {settle_s:.0f}s; worker back {came_back_s:.1f}s "
