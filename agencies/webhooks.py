@@ -55,8 +55,8 @@ makes (``attempt``), and claims it with one conditional UPDATE (still pending, e
 ``attempt − 1`` attempts made, due) that also moves ``next_attempt_at`` a lease ahead.
 A duplicate or late message finds the row changed and does nothing, and a result is
 only written if the row still holds the same attempt. The beat sweep
-(``webhook_deliveries_claim_due``) re-enqueues deliveries whose message was lost
-(``WEBHOOK_SWEEP_GRACE_SECONDS`` after they were due).
+(``webhook_deliver_due``) claims the deliveries whose message was lost
+(``WEBHOOK_SWEEP_GRACE_SECONDS`` after they were due) and attempts them itself.
 """
 
 from __future__ import annotations

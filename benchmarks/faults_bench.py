@@ -2,10 +2,11 @@
 by hand (target: all 0). Not a test: it prints figures.
 
 Each round, under an agency booking load (OCTO reserve → confirm, every fifth
-cancelled, plans asked for; 4 client threads): Redis stopped for 20 s, PostgreSQL
+cancelled, plans asked for; 3 client threads): Redis stopped for 20 s, PostgreSQL
 stopped for 10 s, then the Celery worker SIGKILLed while it solves a plan and
 started again (as docker-compose's ``restart: unless-stopped`` would). After the
-rounds the service is given time to settle, then every e-mail (counted from the
+rounds the service is given time to work off its backlog (up to ``--settle``
+seconds), then every e-mail (counted from the
 files the worker wrote, by idempotency key) and every webhook (counted at a receiver
 on 127.0.0.1, by ``Idempotency-Key``) is checked against what the bookings in the
 database call for.
@@ -17,8 +18,12 @@ The stack is its own: PostgreSQL and Redis started from Debian's binaries on fre
 loopback ports in a temporary folder (tests/faults/servers.py), gunicorn, a prefork
 worker and beat (tests/faults/stack.py). No DATABASE_URL/REDIS_URL needed:
 
-    .venv/bin/python benchmarks/faults_bench.py [--rounds 3] [--redis-outage 20]
-        [--db-outage 10] [--keep]
+    .venv/bin/python -u benchmarks/faults_bench.py [--rounds 3] [--redis-outage 20]
+        [--db-outage 10] [--threads 3] [--settle 900] [--keep]
+
+Sweeps and retries run on short delays (tests/faults/stack.py ``FAST_SWEEPS``:
+sweeps every 2–3 s, leases of 40–70 s, a plan stuck after 45 s) so a round settles
+in minutes; production uses the README's defaults.
 """
 
 from __future__ import annotations
@@ -57,6 +62,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis-outage", type=float, default=20.0)
     parser.add_argument("--db-outage", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=3, help="booking clients")
+    parser.add_argument(
+        "--settle", type=float, default=900.0, help="seconds to wait for the backlog"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     args = parser.parse_args()
 
@@ -65,7 +74,7 @@ def main() -> int:
     back_after: list[float] = []
     started = time.monotonic()
     with FaultStack(keep=args.keep) as stack:
-        load = BookingLoad(stack, threads=4)
+        load = BookingLoad(stack, threads=args.threads)
         load.start()
 
         def worker_back() -> None:
@@ -97,7 +106,7 @@ def main() -> int:
                 stack.start_worker()
         finally:
             load.stop()
-        settle = wait_settled(stack, 240)
+        settle = wait_settled(stack, args.settle)
         result = tally(stack)
         answers = load.answers
         print()
@@ -115,10 +124,19 @@ def main() -> int:
         print(f"settled after the load in:  {settle:.0f}s")
         print(f"total wall time:            {time.monotonic() - started:.0f}s")
         print()
-        print(f"messages lost:              {result.lost}")
-        print(f"messages duplicated:        {result.duplicated}")
+        print(
+            f"messages lost:              {result.lost} "
+            f"(e-mails {result.emails_lost}, webhooks {result.webhooks_lost})"
+        )
+        print(
+            f"messages duplicated:        {result.duplicated} "
+            f"(e-mails {result.emails_duplicated}, "
+            f"webhooks {result.webhooks_duplicated})"
+        )
         print(f"plans stuck:                {result.plans_stuck}")
         print(f"worker restarts by hand:    {restarts_by_hand}")
+        for what, count in result.not_sent.items():
+            print(f"  not delivered: {what}: {count}")
         failed = result.lost + result.duplicated + result.plans_stuck + restarts_by_hand
         return 1 if failed or answers.bad_5xx else 0
 
