@@ -31,7 +31,7 @@ def webhook_deliver_task(
     return result.as_dict()
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def webhook_deliver_due_task() -> int:
     """Re-enqueue deliveries whose message was lost (beat: every minute)."""
     return webhook_deliver_due()

@@ -11,6 +11,12 @@ files the worker wrote, by idempotency key) and every webhook (counted at a rece
 on 127.0.0.1, by ``Idempotency-Key``) is checked against what the bookings in the
 database call for.
 
+"Messages duplicated": an event that reached a receiver under two different
+idempotency keys, or an e-mail that no booking called for (a receiver would process
+it twice). A message re-sent under the SAME key (the worker SIGKILLed between
+sending it and recording that it did) is printed separately: receivers drop it by
+its ``Idempotency-Key`` / ``Message-ID``.
+
 "Worker restarts by hand": the times the worker process had exited by itself after
 an outage and had to be started again (the deliberate kill is not counted).
 
@@ -131,10 +137,15 @@ def main() -> int:
         print(
             f"messages duplicated:        {result.duplicated} "
             f"(e-mails {result.emails_duplicated}, "
-            f"webhooks {result.webhooks_duplicated})"
+            f"webhooks {result.webhooks_duplicated}; a second key for one event)"
         )
         print(f"plans stuck:                {result.plans_stuck}")
         print(f"worker restarts by hand:    {restarts_by_hand}")
+        print(
+            f"same key re-sent after a SIGKILL mid-send (receivers drop them): "
+            f"{result.resent} (e-mails {result.emails_resent}, "
+            f"webhooks {result.webhooks_resent})"
+        )
         for what, count in result.not_sent.items():
             print(f"  not delivered: {what}: {count}")
         failed = result.lost + result.duplicated + result.plans_stuck + restarts_by_hand

@@ -129,20 +129,22 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Workers that come back: retry the broker forever (at start-up too) and retry
-# result writes. Tasks running when the broker connection drops are left to finish
-# rather than killed: with Redis their messages come back only after the visibility
-# timeout, every task is idempotent (claims), and killing one between sending a
-# message and recording it would send that message twice. tourism/celery_app.py
-# also works around kombu's exit on a connection loss under load.
+# Workers that come back: retry the broker forever (at start-up too), and cancel
+# the acks_late tasks running when the connection drops (Celery 6's default): left
+# running through an outage they can overrun their soft time limit, whose signal
+# then lands while the pool sends a result and kills the worker (billiard:
+# "Unrecoverable error: UnicodeDecodeError"). Every task is idempotent (claims) and
+# the sweeps pick up what a cancelled one left; a message sent just before the
+# cancel may go out again under the same idempotency key. Result writes are not
+# retried (nobody waits on them; a task must not hang on a Redis that is down).
+# tourism/celery_app.py also works around kombu's exit on a connection loss under
+# load.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_TIMEOUT = 5
 CELERY_BROKER_HEARTBEAT = 30  # AMQP only; Redis uses health checks (below)
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
-CELERY_RESULT_BACKEND_ALWAYS_RETRY = True
-CELERY_RESULT_BACKEND_MAX_RETRIES = 10
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 10
 # Publishing from a web request (booking emails, webhooks, plans) gives up on a
 # broker that is down after one quick retry instead of holding the request for
