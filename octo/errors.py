@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from tourism.exceptions import ApplicationError
 from tourism.parsers import BodyTooLarge, JSONRefused, body_too_large
+from tourism.unavailable import RETRY_AFTER_SECONDS, dependency_failed
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,19 @@ def _as_octo(exc: Exception) -> OctoError | None:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Every error of the OCTO views in OCTO's shape; an unexpected one is logged and
     answered INTERNAL_SERVER_ERROR (500), still as JSON."""
+    if (failed := dependency_failed(exc)) is not None:
+        # PostgreSQL or Redis down: not our bug, come back shortly (503, JSON).
+        logger.warning("OCTO request: %s unavailable: %s", failed, exc)
+        unavailable = OctoError(
+            INTERNAL_SERVER_ERROR,
+            _("The service is temporarily unavailable, please retry shortly."),
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        return Response(
+            unavailable.body(),
+            status=unavailable.status_code,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     octo = _as_octo(exc)
     if octo is None:
         logger.exception("OCTO request failed", exc_info=exc)

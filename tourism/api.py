@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from tourism.exceptions import ApplicationError, RateLimited
 from tourism.parsers import BodyTooLarge, JSONRefused, body_too_large
+from tourism.unavailable import RETRY_AFTER_SECONDS, dependency_failed
 
 
 def _sentences(detail: Any, path: str = "") -> list[str]:
@@ -42,6 +43,17 @@ def _as_lists(detail: Any) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    failed = dependency_failed(exc)
+    if failed is not None:  # PostgreSQL or Redis down: come back shortly
+        return Response(
+            {
+                "detail": "Service temporarily unavailable; retry shortly.",
+                "errors": {},
+                "unavailable": [failed],
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, RequestDataTooBig):  # Django's own limit, before the parser
         exc = body_too_large()
     if isinstance(exc, JSONRefused | BodyTooLarge):

@@ -50,9 +50,12 @@ INSTALLED_APPS = [
     "agencies",
     "web",
     "octo",
+    "outbox",
 ]
 
 MIDDLEWARE = [
+    # PostgreSQL or Redis down: 503 with Retry-After, not 500 (tourism/unavailable.py).
+    "tourism.unavailable.DependencyUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -97,6 +100,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast when PostgreSQL is down (503 with Retry-After, not a hung request).
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DB_CONNECT_TIMEOUT", default=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -109,6 +117,8 @@ if REDIS_URL:
             "BACKEND": "tourism.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="tourism"),
+            # Fail fast when Redis is down (the callers fall back or answer 503).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -128,7 +138,23 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Workers that come back: retry the broker forever (at start-up too), and cancel
+# the acks_late tasks running when the connection drops (Celery 6's default): left
+# running through an outage they can overrun their soft time limit, whose signal
+# then lands while the pool sends a result and kills the worker (billiard:
+# "Unrecoverable error: UnicodeDecodeError"). Every task is idempotent (claims) and
+# the sweeps pick up what a cancelled one left; a message sent just before the
+# cancel may go out again under the same idempotency key. Result writes are not
+# retried (nobody waits on them; a task must not hang on a Redis that is down).
+# tourism/celery_app.py also works around kombu's exit on a connection loss under
+# load.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
+CELERY_BROKER_HEARTBEAT = 30  # AMQP only; Redis uses health checks (below)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 10
 # Publishing from a web request (booking emails, webhooks, plans) gives up on a
 # broker that is down after one quick retry instead of holding the request for
 # seconds; the callers then fall back (send now, or leave it to the sweep).
@@ -137,6 +163,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
+    "socket_connect_timeout": 5,
+    "health_check_interval": 10,
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -179,9 +207,37 @@ CELERY_BEAT_SCHEDULE = {
     },
     "webhook-deliveries-due": {  # re-enqueues deliveries whose message was lost
         "task": "agencies.tasks.webhook_deliver_due_task",
-        "schedule": 60.0,
+        "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=60.0),
+    },
+    "outbox-sweep": {  # e-mails due: retries, and those whose task was lost
+        "task": "outbox.tasks.outbox_sweep_task",
+        "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0),
+    },
+    "plans-stuck": {  # plans left queued or solving past their deadline
+        "task": "itineraries.plans_sweep_stuck",
+        "schedule": env.float("PLAN_SWEEP_SECONDS", default=60.0),
     },
 }
+
+# --- Outbox (outbox/): every e-mail sent on a state change -----------------------
+# Attempts before a message is given up (then FAILED in the admin), the first
+# retry delay (doubling, at most 1 h), how long one attempt may take before the
+# sweep may try again, how long a due message is left to its own task before the
+# sweep takes it, and how long a worker keeps trying to record a sent e-mail while
+# the database is down (so it is not sent twice).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
+OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=10.0)
+OUTBOX_MARK_RETRY_SECONDS = env.float("OUTBOX_MARK_RETRY_SECONDS", default=60.0)
+
+# --- Plans never stuck (itineraries.services.plans_sweep_stuck) -------------------
+# A plan still queued or solving this long after its last (re)queue is queued again,
+# at most PLAN_MAX_REQUEUES times; then it fails with a reason.
+PLAN_STUCK_AFTER_SECONDS = env.float(
+    "PLAN_STUCK_AFTER_SECONDS", default=SOLVER_TIME_LIMIT_SECONDS + 60
+)
+PLAN_MAX_REQUEUES = env.int("PLAN_MAX_REQUEUES", default=2)
 
 # --- Outbound HTTP (feeds, suppliers, webhooks) -------------------------------------
 # CIDR ranges the SSRF guard lets through besides public addresses. Empty in
@@ -234,6 +290,8 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The container health check calls http://127.0.0.1:8000/healthz inside the box.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -316,6 +374,13 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP operation
+if OUTBOX_LEASE_SECONDS <= OUTBOX_MARK_RETRY_SECONDS + EMAIL_TIMEOUT:
+    # A worker still recording a sent e-mail must keep its claim meanwhile, or the
+    # sweep would send it again.
+    raise ImproperlyConfigured(
+        "OUTBOX_LEASE_SECONDS must exceed OUTBOX_MARK_RETRY_SECONDS + EMAIL_TIMEOUT"
+    )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_SUBJECT_PREFIX = "[Titicaca route] "
@@ -355,6 +420,8 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# The sweep re-sends a pending delivery this long after it was due (its message lost).
+WEBHOOK_SWEEP_GRACE_SECONDS = env.float("WEBHOOK_SWEEP_GRACE_SECONDS", default=120.0)
 
 # --- API -----------------------------------------------------------------------------
 # JSON bodies of both APIs (tourism/parsers.py): larger → 413, nested deeper → 400.

@@ -15,6 +15,9 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     template_name = "api_docs.html"
 
 
+# A 503 page instead of the 500 when PostgreSQL or Redis is down.
+handler500 = "tourism.unavailable.handler500"
+
 api_v1 = [
     path("", include("catalogue.urls")),
     path("", include("itineraries.urls")),
