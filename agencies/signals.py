@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from agencies.selectors import agency_has_webhooks
 from agencies.webhooks import booking_status_changed_event
-
-log = logging.getLogger(__name__)
 
 
 def booking_status_changed_receiver(
@@ -20,17 +17,14 @@ def booking_status_changed_receiver(
     agency_id: int | None = None,
     **kwargs: Any,
 ) -> None:
-    """``providers.signals.booking_status_changed`` (sent after commit): one delivery
-    per active endpoint of the booking's agency, queued at once. Bookings of no
-    agency, or of an agency without endpoints, stop here without a query (the cache
-    of ``agency_has_webhooks``). The booking change is already committed: a failure
-    here is logged, never raised to its caller."""
+    """``providers.signals.booking_status_changed`` (sent inside the transaction
+    that changes the booking): one delivery row per active endpoint of the booking's
+    agency, written in that transaction (the outbox: the event exists exactly when
+    the change does) and sent right after the commit. Bookings of no agency, or of
+    an agency without endpoints, stop here without a query (the cache of
+    ``agency_has_webhooks``, which reads the database when the cache is down). A
+    database error is raised: the booking change then rolls back with its event."""
     if agency_id is None:
         return
-    try:
-        if agency_has_webhooks(agency_id=agency_id):
-            booking_status_changed_event(booking_id=booking_id, old=old, new=new)
-    except Exception:
-        log.exception(
-            "webhook event for booking %s (%s → %s) failed", booking_id, old, new
-        )
+    if agency_has_webhooks(agency_id=agency_id):
+        booking_status_changed_event(booking_id=booking_id, old=old, new=new)

@@ -1,11 +1,20 @@
 """Webhook delivery tasks (the service ``agencies.webhooks`` does the work)."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from agencies.webhooks import webhook_deliver_due, webhook_delivery_attempt
 
 
-@shared_task
+# The database down before the attempt was claimed: the same attempt again later
+# (after the claim, a retry finds it taken and the sweep sends it once its lease
+# runs out).
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
 def webhook_deliver_task(
     delivery_id: int, attempt: int = 1, force: bool = False
 ) -> dict[str, object]:
@@ -22,7 +31,7 @@ def webhook_deliver_task(
     return result.as_dict()
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def webhook_deliver_due_task() -> int:
     """Re-enqueue deliveries whose message was lost (beat: every minute)."""
     return webhook_deliver_due()

@@ -3,8 +3,10 @@
 Events
 ------
 Every status change of a booking made by an agency (``providers.signals.
-booking_status_changed``, sent after commit) becomes one ``WebhookDelivery`` per active
-endpoint of that agency, all with the same event id, and is POSTed as JSON::
+booking_status_changed``) becomes one ``WebhookDelivery`` per active endpoint of that
+agency, all with the same event id, written in the same transaction as the change
+(an outbox: a broker or cache outage at commit time loses nothing), and is POSTed
+after the commit as JSON::
 
     {"id": "<event uuid>", "event": "booking.status_changed",
      "created": "2027-03-01T12:00:00Z",
@@ -26,7 +28,9 @@ of order (retries): deduplicate on ``id`` (also in ``X-Tourism-Delivery``) and o
 Headers and signature
 ---------------------
 ``Content-Type: application/json``, ``X-Tourism-Event: booking.status_changed``,
-``X-Tourism-Delivery: <event id>`` and, Stripe-style,
+``X-Tourism-Delivery: <event id>``, ``Idempotency-Key: <event id>`` (the same on every
+retry and replay of the event: keep the keys you processed and skip repeats) and,
+Stripe-style,
 ``X-Tourism-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>``, the HMAC keyed with
 the endpoint's secret (the whole ``whsec_…`` string, UTF-8) over
 ``f"{t}.".encode() + raw_body``. To verify (``verify_signature`` does exactly this):
@@ -51,7 +55,8 @@ makes (``attempt``), and claims it with one conditional UPDATE (still pending, e
 ``attempt − 1`` attempts made, due) that also moves ``next_attempt_at`` a lease ahead.
 A duplicate or late message finds the row changed and does nothing, and a result is
 only written if the row still holds the same attempt. The beat sweep
-(``webhook_deliveries_claim_due``) re-enqueues deliveries whose message was lost.
+(``webhook_deliver_due``) claims the deliveries whose message was lost
+(``WEBHOOK_SWEEP_GRACE_SECONDS`` after they were due) and attempts them itself.
 """
 
 from __future__ import annotations
@@ -66,12 +71,13 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import mail_admins, send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -79,6 +85,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, WebhookDelivery, WebhookEndpoint
 from octo.render import STATUSES
+from outbox.services import message_enqueue, write_result
 from providers.models import Booking
 from tourism.net import clean_http_url, guarded_client
 
@@ -93,9 +100,7 @@ DEFAULT_TOLERANCE_S = 300
 MAX_ENDPOINTS_PER_AGENCY = 10
 MAX_BACKOFF = dt.timedelta(hours=1)
 JITTER = 0.1  # retries wait up to 10 % longer than base × 2^(attempt − 1)
-# The sweep re-enqueues a pending delivery this long after it was due (its own
-# message was lost: broker outage, a worker killed mid-attempt).
-SWEEP_GRACE = dt.timedelta(minutes=2)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_RESPONSE_BYTES = 64 * 1024  # of the agency's answer we read (and discard)
 ERROR_MAX_LENGTH = 500
 
@@ -332,18 +337,23 @@ def webhook_delivery_replay(
     return replay
 
 
+def sweep_grace() -> dt.timedelta:
+    """How long after it was due the sweep takes a pending delivery (its own message
+    was lost: broker outage, a worker killed mid-attempt)."""
+    return dt.timedelta(seconds=float(settings.WEBHOOK_SWEEP_GRACE_SECONDS))
+
+
 def webhook_deliveries_claim_due(
     *, now: dt.datetime | None = None, limit: int = 500
 ) -> list[tuple[int, int]]:
-    """Pending deliveries overdue by ``SWEEP_GRACE`` (their message was lost), moved a
+    """Pending deliveries overdue by ``sweep_grace()`` (their message was lost), moved a
     lease ahead so the next sweep leaves them alone; (id, attempt to make) pairs, to
     enqueue with ``force``."""
     now = now or timezone.now()
+    grace = sweep_grace()
     due = (
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
-        .filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now - SWEEP_GRACE)
-        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now - grace))
         .order_by(F("next_attempt_at").asc(nulls_first=True), "pk")
     )
     with transaction.atomic():
@@ -358,14 +368,39 @@ def webhook_deliveries_claim_due(
     return [(pk, attempts + 1) for pk, attempts in rows]
 
 
-def webhook_deliver_due(*, now: dt.datetime | None = None) -> int:
-    """Claim the overdue deliveries and enqueue their next attempt (the sweep)."""
+def webhook_deliver_due(
+    *, now: dt.datetime | None = None, batch: int = 20, budget_s: float = 15.0
+) -> int:
+    """The sweep: claim the overdue deliveries a batch at a time and make their next
+    attempt here, one after another, for at most ``budget_s`` seconds (well inside
+    the task's soft time limit; the next sweep goes on). Attempting them in the
+    sweep rather than enqueueing a task each keeps a backlog (after an outage) from
+    flooding a queue that is already behind with messages that would be claimed
+    again before they run. A failed attempt's retry is scheduled as a task (best
+    effort; else the next sweep). How many were attempted."""
     from agencies.tasks import webhook_deliver_task
 
-    due = webhook_deliveries_claim_due(now=now)
-    for delivery_id, attempt in due:
-        webhook_deliver_task.delay(delivery_id, attempt, True)
-    return len(due)
+    started = time.monotonic()
+    attempted = 0
+    while time.monotonic() - started < budget_s:
+        due = webhook_deliveries_claim_due(now=now, limit=batch)
+        for delivery_id, attempt in due:
+            result = webhook_delivery_attempt(
+                delivery_id=delivery_id, attempt=attempt, force=True
+            )
+            attempted += 1
+            if result.retry_in is not None:
+                try:
+                    webhook_deliver_task.apply_async(
+                        (delivery_id, attempt + 1),
+                        countdown=result.retry_in,
+                        retry=False,
+                    )
+                except Exception:  # the broker is down: the next sweep retries
+                    log.warning("could not schedule webhook retry %s", delivery_id)
+        if len(due) < batch:
+            break
+    return attempted
 
 
 # --- Delivery -----------------------------------------------------------------------
@@ -449,12 +484,16 @@ def webhook_delivery_attempt(
         pk=delivery_id, status=WebhookDelivery.Status.PENDING, attempts=attempt
     )
     if error is None:
-        if mine.update(
-            status=WebhookDelivery.Status.DELIVERED,
-            last_status_code=status_code,
-            last_error="",
-            next_attempt_at=None,
-            delivered_at=now,
+        # Retried while the database is down: a delivery left pending would be
+        # POSTed again once its lease runs out.
+        if write_result(
+            lambda: mine.update(
+                status=WebhookDelivery.Status.DELIVERED,
+                last_status_code=status_code,
+                last_error="",
+                next_attempt_at=None,
+                delivered_at=now,
+            )
         ):
             WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).exclude(
                 consecutive_failures=0
@@ -496,6 +535,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
         "Content-Type": "application/json",
         EVENT_HEADER: delivery.event,
         DELIVERY_HEADER: str(delivery.event_id),
+        IDEMPOTENCY_HEADER: str(delivery.event_id),
         SIGNATURE_HEADER: signature_header(
             delivery.endpoint.secret, body, timestamp=timestamp
         ),
@@ -545,7 +585,8 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str | None]:
 
 def _endpoint_failed(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
     """Count one more failed delivery in a row; disable the endpoint (and tell the
-    agency, once) when that makes ``WEBHOOK_DISABLE_AFTER``."""
+    agency, once: an outbox e-mail in the same transaction) when that makes
+    ``WEBHOOK_DISABLE_AFTER``."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         consecutive_failures=F("consecutive_failures") + 1
     )
@@ -553,12 +594,13 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
     reason = _(
         "Disabled after %(n)s deliveries in a row failed (last: %(when)s UTC)."
     ) % {"n": limit, "when": now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")}
-    disabled = WebhookEndpoint.objects.filter(
-        pk=endpoint.pk, is_active=True, consecutive_failures__gte=limit
-    ).update(is_active=False, disabled_at=now, disabled_reason=reason[:300])
-    if disabled:  # only the worker that flipped it sends the email
-        log.warning("webhook %s disabled: %s", endpoint.pk, reason)
-        _notify_disabled(endpoint)
+    with transaction.atomic():
+        disabled = WebhookEndpoint.objects.filter(
+            pk=endpoint.pk, is_active=True, consecutive_failures__gte=limit
+        ).update(is_active=False, disabled_at=now, disabled_reason=reason[:300])
+        if disabled:  # only the worker that flipped it queues the email
+            log.warning("webhook %s disabled: %s", endpoint.pk, reason)
+            _notify_disabled(endpoint, now)
 
 
 DISABLED_SUBJECT = "Webhook desactivado / Webhook disabled: {url}"
@@ -585,9 +627,9 @@ you missed."""
 SEPARATOR = "\n\n" + "-" * 60 + "\n\n"
 
 
-def _notify_disabled(endpoint: WebhookEndpoint) -> None:
-    """A plain-text email, Spanish then English, to the agency's contact address
-    (staff, ADMINS, when it has none). A mail failure is only logged."""
+def _notify_disabled(endpoint: WebhookEndpoint, now: dt.datetime) -> None:
+    """Queue a plain-text email, Spanish then English, to the agency's contact
+    address (staff, ADMINS, when it has none), in the current transaction."""
     endpoint = WebhookEndpoint.objects.select_related("agency").get(pk=endpoint.pk)
     last = (
         WebhookDelivery.objects.filter(endpoint=endpoint)
@@ -596,13 +638,23 @@ def _notify_disabled(endpoint: WebhookEndpoint) -> None:
         .values_list("last_error", flat=True)
         .first()
     ) or "—"
-    context = {
-        "agency": endpoint.agency.name,
-        "url": endpoint.url,
-        "n": settings.WEBHOOK_DISABLE_AFTER,
-        "attempts": settings.WEBHOOK_MAX_ATTEMPTS,
-        "error": last,
-    }
+    message_enqueue(
+        builder=webhook_disabled_email,
+        key=f"webhook:{endpoint.pk}:disabled:{now.isoformat()}",
+        payload={
+            "agency": endpoint.agency.name,
+            "url": endpoint.url,
+            "n": settings.WEBHOOK_DISABLE_AFTER,
+            "attempts": settings.WEBHOOK_MAX_ATTEMPTS,
+            "error": last,
+            "to": endpoint.agency.contact_email,
+        },
+    )
+
+
+def webhook_disabled_email(payload: Mapping[str, Any]) -> EmailMessage | None:
+    """The outbox's builder of the webhook-disabled email."""
+    context = {k: payload[k] for k in ("agency", "url", "n", "attempts", "error")}
     subject = DISABLED_SUBJECT.format(**context)
     body = (
         DISABLED_BODY_ES.format(**context)
@@ -610,11 +662,13 @@ def _notify_disabled(endpoint: WebhookEndpoint) -> None:
         + DISABLED_BODY_EN.format(**context)
         + "\n"
     )
-    try:
-        to = endpoint.agency.contact_email
-        if to:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-        else:
-            mail_admins(subject, body)
-    except Exception:  # the endpoint stays disabled; a mail outage changes nothing
-        log.exception("could not send the webhook-disabled email for %s", endpoint.pk)
+    if payload.get("to"):
+        return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
+    if not settings.ADMINS:
+        return None
+    return EmailMessage(
+        settings.EMAIL_SUBJECT_PREFIX + subject,
+        body,
+        settings.SERVER_EMAIL,
+        [address for _name, address in settings.ADMINS],
+    )

@@ -1,6 +1,7 @@
 """Server-rendered pages of the catalogue: the home page and a health check."""
 
-from django.db import connection
+import json
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -16,7 +17,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for compose/orchestrators: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Readiness for compose/orchestrators: PostgreSQL answers, and Redis when it is
+    configured (the embedded default has none). 200 ``{"status": "ok", "checks":
+    {...}}``, or 503 naming what failed (``"failed": ["redis"]``)."""
+    from tourism.unavailable import dependency_health, unavailable_response
+
+    checks = dependency_health()
+    failed = [name for name, state in checks.items() if state != "ok"]
+    if failed:
+        response = unavailable_response(request, failed)
+        response.content = json.dumps(
+            {"status": "unavailable", "failed": failed, "checks": checks}
+        ).encode()
+        return response
+    return JsonResponse({"status": "ok", "checks": checks})

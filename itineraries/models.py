@@ -75,7 +75,10 @@ class TripPlan(models.Model):
     )
     secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When solving started; also when the stuck-plan sweep last queued it again.
     started_at = models.DateTimeField(_("solving started"), null=True, blank=True)
+    # How often the sweep queued the plan again (``plans_sweep_stuck``).
+    requeues = models.PositiveSmallIntegerField(_("times queued again"), default=0)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:

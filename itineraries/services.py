@@ -3,20 +3,23 @@ itinerary (trip bookings)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from agencies.selectors import agency_hold_max_minutes
 from catalogue.services import money_to_minor
@@ -49,6 +52,7 @@ from tourism.exceptions import (
     RateLimited,
 )
 from tourism.ratelimit import rate_admit
+from tourism.unavailable import dependency_failed
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import PlanResult
@@ -171,7 +175,9 @@ def plan_create(
         parent=parent,
         secret_hash="" if agency is not None else secret_hash,
     )
-    transaction.on_commit(lambda: plan_solve_task.delay(str(plan.pk)))
+    # A broker that is down leaves the plan queued: the stuck-plan sweep queues it
+    # again (``plans_sweep_stuck``).
+    transaction.on_commit(lambda: _publish_solve(plan_solve_task, str(plan.pk)))
     return plan
 
 
@@ -192,6 +198,15 @@ def plan_solve(*, plan_id: str) -> TripPlan | None:
             world, request, time_limit_s=settings.SOLVER_TIME_LIMIT_SECONDS
         ).run()
     except Exception as exc:  # stored for the traveller, logged for us
+        if dependency_failed(exc):
+            # PostgreSQL or Redis down: not the plan's fault. Queue it again (if the
+            # database answers; else the stuck-plan sweep will) and let the task
+            # retry.
+            with contextlib.suppress(Exception):
+                TripPlan.objects.filter(
+                    pk=plan_id, status=TripPlan.Status.SOLVING
+                ).update(status=TripPlan.Status.QUEUED)
+            raise
         logger.exception("plan %s failed", plan_id)
         plan.status = TripPlan.Status.FAILED
         plan.error = f"{type(exc).__name__}: {exc}"
@@ -244,6 +259,67 @@ def plan_fail(*, plan_id: str, message: str) -> None:
     TripPlan.objects.filter(pk=plan_id).exclude(
         status__in=[TripPlan.Status.SOLVED, TripPlan.Status.INFEASIBLE]
     ).update(status=TripPlan.Status.FAILED, error=message, finished_at=timezone.now())
+
+
+# Shown to the traveller (API ``explanation`` and the plan page) when the sweep
+# gives a plan up.
+PLAN_STUCK_REASON = gettext_noop(
+    "We could not finish this plan: planning was interrupted several times "
+    "(a server was restarting). Please ask for the plan again."
+)
+
+
+def plans_sweep_stuck(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Plans left ``queued`` or ``solving`` past their deadline (queued or started
+    more than ``PLAN_STUCK_AFTER_SECONDS`` ago: the solver's limit plus a margin):
+    their message or their worker was lost. Each is queued again, at most
+    ``PLAN_MAX_REQUEUES`` times, then marked ``failed`` with a reason in English and
+    Spanish. Every change is one conditional UPDATE, so two sweeps never queue a
+    plan twice. Counts per outcome."""
+    from itineraries.tasks import plan_solve_task
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=float(settings.PLAN_STUCK_AFTER_SECONDS))
+    stuck = TripPlan.objects.filter(
+        status__in=[TripPlan.Status.QUEUED, TripPlan.Status.SOLVING]
+    ).filter(
+        Q(started_at__lte=cutoff) | Q(started_at__isnull=True, created_at__lte=cutoff)
+    )
+    counts = {"requeued": 0, "failed": 0}
+    reason = {}
+    for language in ("en", "es"):
+        with translation.override(language):
+            reason[language] = _(PLAN_STUCK_REASON)
+    for plan_id, requeues in stuck.order_by("created_at").values_list("pk", "requeues")[
+        :500
+    ]:
+        same = stuck.filter(pk=plan_id, requeues=requeues)
+        if requeues >= settings.PLAN_MAX_REQUEUES:
+            if same.update(
+                status=TripPlan.Status.FAILED,
+                error=reason["en"],
+                explanation={lang: [text] for lang, text in reason.items()},
+                finished_at=now,
+            ):
+                logger.warning("plan %s given up after %s requeues", plan_id, requeues)
+                counts["failed"] += 1
+        elif same.update(
+            status=TripPlan.Status.QUEUED, started_at=now, requeues=requeues + 1
+        ):
+            logger.warning("plan %s stuck: queued again", plan_id)
+            counts["requeued"] += 1
+            transaction.on_commit(
+                partial(_publish_solve, plan_solve_task, str(plan_id)), robust=True
+            )
+    return counts
+
+
+def _publish_solve(task: Any, plan_id: str) -> None:
+    """Queue a solve; a broker that is down is only logged (the sweep retries)."""
+    try:
+        task.apply_async((plan_id,), retry=False)
+    except Exception:
+        logger.warning("plan %s: could not queue its solve", plan_id, exc_info=True)
 
 
 def _steps_by_id(plan: TripPlan) -> dict[str, tuple[dict, dict]]:
@@ -779,10 +855,13 @@ def trip_confirm(
     lead_email: str | None = None,
     lead_phone: str | None = None,
     now: dt.datetime | None = None,
+    on_confirmed: Callable[[TripBooking], None] | None = None,
 ) -> TripBooking:
     """Confirm every part together: instant ones become CONFIRMED, on-request ones
     PENDING (the provider answers later); the trip is then CONFIRMED. The lead
     traveller (given now or at the hold) is required and copied to every part.
+    ``on_confirmed(trip)`` runs inside the confirming transaction (to queue its
+    outbox email with it), only when this call confirmed the trip.
 
     If the hold ran out, or a part is gone, nothing is confirmed: the parts still
     held are released (committed), the trip is EXPIRED and TripHoldExpired raised.
@@ -836,6 +915,8 @@ def trip_confirm(
             )
             for booking in bookings:
                 booking_confirm(booking=booking, now=now)
+            if on_confirmed is not None:
+                on_confirmed(locked)
             return _trip_read(locked.pk)
         _trip_release(locked, bookings, now)
     # Raised after the commit, so the release is kept.

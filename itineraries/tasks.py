@@ -5,8 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from itineraries import services
+from tourism.unavailable import CACHE_ERRORS
 
 
 @shared_task(
@@ -14,6 +17,12 @@ from itineraries import services
     soft_time_limit=settings.PLAN_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.PLAN_TASK_SOFT_TIME_LIMIT + 30,
     acks_late=True,
+    # The database or broker down: try again (a plan left behind anyway is queued
+    # again by the stuck-plan sweep).
+    autoretry_for=(OperationalError, InterfaceError, BrokerError, *CACHE_ERRORS),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
 )
 def plan_solve_task(plan_id: str) -> str | None:
     """Solve one plan. The planner's own limit (SOLVER_TIME_LIMIT_SECONDS) is below
@@ -31,3 +40,10 @@ def trip_expire_holds_task() -> int:
     """Release whole-itinerary holds past their expiry and mark the trips expired
     (beat: every minute, next to the providers' own hold sweep)."""
     return services.trip_expire_holds()
+
+
+@shared_task(name="itineraries.plans_sweep_stuck", ignore_result=True)
+def plans_sweep_stuck_task() -> dict[str, int]:
+    """Queue again, or give up, plans stuck queued or solving (beat: every
+    PLAN_SWEEP_SECONDS)."""
+    return services.plans_sweep_stuck()

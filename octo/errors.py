@@ -11,6 +11,7 @@ import logging
 import math
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -18,6 +19,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from tourism.exceptions import ApplicationError
+from tourism.parsers import BodyTooLarge, JSONRefused, body_too_large
+from tourism.unavailable import RETRY_AFTER_SECONDS, dependency_failed
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +115,12 @@ def _as_octo(exc: Exception) -> OctoError | None:
         return OctoError(
             FORBIDDEN, str(exc.detail), status_code=status.HTTP_403_FORBIDDEN
         )
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit, before the parser
+        exc = body_too_large()
+    if isinstance(exc, BodyTooLarge):
+        return OctoError(BAD_REQUEST, str(exc.detail), status_code=exc.status_code)
+    if isinstance(exc, JSONRefused):
+        return bad_request(exc.message)
     if isinstance(exc, exceptions.ParseError):
         return bad_request(_("The body is not valid JSON."))
     if isinstance(exc, exceptions.UnsupportedMediaType):
@@ -140,6 +149,19 @@ def _as_octo(exc: Exception) -> OctoError | None:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Every error of the OCTO views in OCTO's shape; an unexpected one is logged and
     answered INTERNAL_SERVER_ERROR (500), still as JSON."""
+    if (failed := dependency_failed(exc)) is not None:
+        # PostgreSQL or Redis down: not our bug, come back shortly (503, JSON).
+        logger.warning("OCTO request: %s unavailable: %s", failed, exc)
+        unavailable = OctoError(
+            INTERNAL_SERVER_ERROR,
+            _("The service is temporarily unavailable, please retry shortly."),
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        return Response(
+            unavailable.body(),
+            status=unavailable.status_code,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     octo = _as_octo(exc)
     if octo is None:
         logger.exception("OCTO request failed", exc_info=exc)

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext as _
 
 from octo import errors, selectors
@@ -26,6 +28,7 @@ MAX_AVAILABILITY_IDS = 100
 MAX_CALENDAR_DAYS = 366
 MAX_AVAILABILITY_DAYS = 93
 MAX_REFERENCE = 100
+MAX_EMAIL = 254
 
 
 def _check_strings(value: Any, path: str = "body") -> None:
@@ -128,6 +131,19 @@ def date_range(
     return first, last
 
 
+def _is_email(value: str) -> bool:
+    """An address OCTO's ``format: email`` means and that we can store and send to:
+    Django's EmailValidator (a real local part and domain), 254 characters at most
+    (the length of a mailbox in SMTP, and of the booking's column)."""
+    if len(value) > MAX_EMAIL:
+        return False
+    try:
+        EmailValidator()(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def contact(value: Any, name: str = "contact") -> dict[str, Any]:
     if value is None:
         return {}
@@ -136,7 +152,7 @@ def contact(value: Any, name: str = "contact") -> dict[str, Any]:
     for field in CONTACT_FIELDS:
         _optional_str(value, field, max_length=1000)
     email = value.get("emailAddress")
-    if email and "@" not in email:
+    if email and not _is_email(email):
         raise bad_request(
             _("%(name)s.emailAddress is not an email address.") % {"name": name}
         )

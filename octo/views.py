@@ -26,7 +26,6 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +36,7 @@ from agencies.models import Agency
 from octo import errors, inputs, render, selectors, services
 from octo.auth import OctoApiKeyAuthentication
 from providers.models import Booking
+from tourism.parsers import LimitedJSONParser
 
 MAX_PAGE = 100
 
@@ -45,7 +45,7 @@ class OctoView(APIView):
     authentication_classes = [OctoApiKeyAuthentication]
     permission_classes = [IsAgency]
     throttle_classes = [ApiKeyRateThrottle]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     renderer_classes = [JSONRenderer]
     schema = None  # documented by octo/spec/openapi.yaml, not drf-spectacular
 

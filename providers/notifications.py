@@ -1,24 +1,25 @@
 """Plain-text emails about bookings and sign-ups, in Spanish and then English.
 
-Services call these after their transaction commits (``transaction.on_commit``) with
-ids, so an email never announces something that was rolled back and a mail server
-failure never undoes a booking. Booking emails are sent by a Celery task
-(``providers.tasks.booking_notice_task``, retried while the mail server is down), so
-rendering them costs the booking request nothing; with eager tasks (the embedded
-default) they are sent at once. The backend is the console unless
-``DJANGO_EMAIL_BACKEND`` says otherwise.
+Services queue them in the outbox (``outbox.services.message_enqueue``) inside the
+transaction that makes the change, with ids: an email exists exactly when its change
+was committed, and a mail server, broker or database outage delays it but never
+loses it. The outbox builds each one with the ``*_email`` functions here when it
+sends it (off the request, in a worker; at once with eager tasks, the embedded
+default). The backend is the console unless ``DJANGO_EMAIL_BACKEND`` says otherwise.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import mail_admins, send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from outbox.services import message_enqueue
 from providers.models import Booking, Provider
 from providers.selectors import booking_rows, listing_get_cached
 
@@ -77,7 +78,7 @@ _BOOKING_EMAILS = {
 }
 
 
-def _send(notice: str, context: dict[str, object]) -> int:
+def _email(notice: str, context: dict[str, object]) -> EmailMessage | None:
     template, to_lead = _BOOKING_EMAILS[notice]
     booking: Booking = context["booking"]  # type: ignore[assignment]
     if to_lead:
@@ -85,83 +86,65 @@ def _send(notice: str, context: dict[str, object]) -> int:
     else:
         recipients = _member_emails(context["provider"])  # type: ignore[arg-type]
     if not recipients:
-        return 0
+        return None
     subject, body = _bilingual(template, context)
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
-def _notice(notice: str, booking_id: int) -> int:
-    context = _booking_context(booking_id)
-    return _send(notice, context) if context is not None else 0
+def booking_notice_email(payload: Mapping[str, Any]) -> EmailMessage | None:
+    """The outbox's builder of booking emails: ``{"notice", "booking_id"}``."""
+    context = _booking_context(int(payload["booking_id"]))
+    return _email(payload["notice"], context) if context is not None else None
 
 
-def booking_confirmed(*, booking_id: int) -> int:
-    """To the provider's members: a new confirmed booking."""
-    return _notice("booking_confirmed", booking_id)
-
-
-def booking_needs_answer(*, booking_id: int) -> int:
-    """To the provider's members: an on-request booking waits for an answer."""
-    return _notice("booking_needs_answer", booking_id)
-
-
-def booking_cancelled(*, booking_id: int) -> int:
-    """To the provider's members: a booking was cancelled and its places released."""
-    return _notice("booking_cancelled", booking_id)
-
-
-def booking_accepted(*, booking_id: int) -> int:
-    """To the lead traveller: the provider accepted the request."""
-    return _notice("booking_accepted", booking_id)
-
-
-def booking_declined(*, booking_id: int) -> int:
-    """To the lead traveller: the provider declined the request."""
-    return _notice("booking_declined", booking_id)
-
-
-# The booking emails, by name (the task that sends them off the request takes one).
-BOOKING_NOTICES = {
-    notice.__name__: notice
-    for notice in (
-        booking_confirmed,
-        booking_needs_answer,
-        booking_cancelled,
-        booking_accepted,
-        booking_declined,
+def booking_notice_queue(notice: str, *, booking_id: int) -> None:
+    """Queue booking email ``notice`` (a name in ``BOOKING_NOTICES``) in the current
+    transaction; once per booking and notice."""
+    if notice not in BOOKING_NOTICES:
+        raise ValueError(f"unknown booking email {notice!r}")
+    message_enqueue(
+        builder=booking_notice_email,
+        key=f"booking:{booking_id}:{notice}",
+        payload={"notice": notice, "booking_id": booking_id},
     )
-}
-
-
-# How long a sent booking email is remembered, so a repeated message (a worker
-# stopped after sending, before acknowledging) does not send it twice.
-SENT_MEMORY_SECONDS = 7 * 24 * 3600
 
 
 def send_booking_notice(notice: str, *, booking_id: int) -> int:
-    """Send booking email ``notice`` for ``booking_id`` unless it was sent already;
-    the number of emails sent."""
-    context = _booking_context(booking_id)
-    if context is None:
-        return 0
-    key = f"booking-notice:{notice}:{context['booking'].uuid}"  # type: ignore[attr-defined]
-    if cache.get(key):
-        return 0
-    sent = _send(notice, context)
-    cache.set(key, True, timeout=SENT_MEMORY_SECONDS)
-    return sent
+    """Build and send booking email ``notice`` now, bypassing the outbox (previews,
+    the shell); the number of emails sent."""
+    email = booking_notice_email({"notice": notice, "booking_id": booking_id})
+    return email.send() if email is not None else 0
 
 
-def provider_signed_up(*, provider_id: int) -> None:
-    """To staff (ADMINS): a new provider waits for approval in the admin."""
+# The booking emails' names.
+BOOKING_NOTICES = frozenset(_BOOKING_EMAILS)
+
+
+def provider_signed_up_email(payload: Mapping[str, Any]) -> EmailMessage | None:
+    """The outbox's builder of the email to staff (ADMINS): a new provider waits for
+    approval in the admin. ``{"provider_id"}``."""
     provider = (
         Provider.objects.select_related("home_place", "country")
-        .filter(pk=provider_id)
+        .filter(pk=payload["provider_id"])
         .first()
     )
-    if provider is None:
-        return
+    if provider is None or not settings.ADMINS:
+        return None
     subject, body = _bilingual(
         "providers/emails/provider_signed_up", {"provider": provider}
     )
-    mail_admins(subject, body)
+    return EmailMessage(
+        settings.EMAIL_SUBJECT_PREFIX + subject,
+        body,
+        settings.SERVER_EMAIL,
+        [address for _name, address in settings.ADMINS],
+    )
+
+
+def provider_signed_up_queue(*, provider_id: int) -> None:
+    """Queue the sign-up email to staff in the current transaction."""
+    message_enqueue(
+        builder=provider_signed_up_email,
+        key=f"provider:{provider_id}:signed_up",
+        payload={"provider_id": provider_id},
+    )

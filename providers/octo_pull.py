@@ -36,7 +36,7 @@ from providers.models import (
 )
 from providers.services import slot_get_or_create
 from tourism.exceptions import ApplicationError
-from tourism.net import FetchError, check_url, fetch
+from tourism.net import FetchError, URLNotAllowed, check_url, fetch
 
 MAX_BACKOFF = dt.timedelta(hours=24)
 SYNC_INTERVAL = dt.timedelta(minutes=15)
@@ -51,8 +51,12 @@ class OctoError(Exception):
 def octo_connection_create(
     *, provider: Any, name: str, base_url: str, api_key: str, horizon_days: int = 90
 ) -> OctoConnection:
-    """Register a provider's OCTO system; the URL passes the SSRF guard first."""
-    check_url(base_url)
+    """Register a provider's OCTO system; the URL passes the SSRF guard first
+    (URLNotAllowed naming ``base_url``)."""
+    try:
+        check_url(base_url)
+    except URLNotAllowed as exc:
+        raise URLNotAllowed(exc.message, field="base_url") from exc
     if not api_key.strip():
         raise ApplicationError(_("Enter the API key."), field="api_key")
     return OctoConnection.objects.create(

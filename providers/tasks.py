@@ -57,8 +57,6 @@ def octo_connection_sync_due_task() -> int:
     ignore_result=True,  # nobody reads it: no write to the result backend
 )
 def booking_notice_task(notice: str, booking_id: int) -> int:
-    """Send one booking email (``providers.notifications.BOOKING_NOTICES``) off the
-    request. A mail server that is down is tried again after 1, 2, 4, 8, 16 and 32
-    minutes; an email already sent is not sent again when the message comes back
-    (a worker stopped before acknowledging it)."""
+    """Send one booking email. Kept only for messages queued before the outbox
+    (``outbox``) took over booking emails; nothing queues it any more."""
     return notifications.send_booking_notice(notice, booking_id=booking_id)

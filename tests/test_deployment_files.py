@@ -27,3 +27,45 @@ def test_ci_runs_the_readme_test_command():
     assert "bin/test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "bin/serve" in readme and "bin/test" in readme
+
+
+def test_compose_services_come_back_and_report_their_health():
+    """Every long-running service restarts by itself (unless stopped by hand); Redis
+    persists to an append-only file on a volume; web, worker and beat have health
+    checks that run the project's own check for their role."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    for name, service in services.items():
+        assert service.get("restart") == "unless-stopped", name
+    redis = services["redis"]
+    command = " ".join(redis["command"])
+    assert "--appendonly yes" in command and "--appendfsync everysec" in command
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+    assert "redisdata" in compose["volumes"]
+    for role in ("web", "worker", "beat"):
+        check = services[role]["healthcheck"]
+        assert check["test"] == ["CMD", "python", "-m", "tourism.healthcheck", role]
+        assert check["retries"] >= 1 and check["interval"].endswith("s")
+
+
+def test_the_health_check_module_knows_each_role():
+    """The command the compose health checks run exists and refuses an unknown
+    role; beat is healthy only while its schedule file is fresh."""
+    import os
+    import time
+
+    from tourism import healthcheck
+
+    assert healthcheck.main(["healthcheck", "nope"]) == 2
+    schedule = ROOT / "var" / f"beat-schedule-test-{os.getpid()}"
+    schedule.parent.mkdir(exist_ok=True)
+    try:
+        assert not healthcheck.beat(str(schedule))
+        schedule.write_bytes(b"")
+        assert healthcheck.beat(str(schedule))
+        old = time.time() - 3600
+        os.utime(schedule, (old, old))
+        assert not healthcheck.beat(str(schedule))
+    finally:
+        schedule.unlink(missing_ok=True)

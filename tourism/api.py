@@ -2,11 +2,13 @@
 
 ``{"detail": "<sentence>", "errors": {"<field>": ["<message>", …]}}``
 
-``errors`` names the fields at fault (``non_field_errors`` when none applies).
+``errors`` names the fields at fault (``non_field_errors`` when none applies; ``body``
+for a body refused as a whole: too large, 413, or nested too deep).
 """
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -14,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tourism.exceptions import ApplicationError, RateLimited
+from tourism.parsers import BodyTooLarge, JSONRefused, body_too_large
+from tourism.unavailable import RETRY_AFTER_SECONDS, dependency_failed
 
 
 def _sentences(detail: Any, path: str = "") -> list[str]:
@@ -39,6 +43,25 @@ def _as_lists(detail: Any) -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    failed = dependency_failed(exc)
+    if failed is not None:  # PostgreSQL or Redis down: come back shortly
+        return Response(
+            {
+                "detail": "Service temporarily unavailable; retry shortly.",
+                "errors": {},
+                "unavailable": [failed],
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit, before the parser
+        exc = body_too_large()
+    if isinstance(exc, JSONRefused | BodyTooLarge):
+        message = str(exc.detail)
+        field = exc.field if isinstance(exc, JSONRefused) else "body"
+        return Response(
+            {"detail": message, "errors": {field: [message]}}, status=exc.status_code
+        )
     if isinstance(exc, ApplicationError):
         errors = {exc.field or "non_field_errors": [exc.message]}
         headers = {}

@@ -15,6 +15,10 @@ Cached values are shared by every request of the process: callers must treat the
 as read-only. ``LOCAL_CACHES`` (on by default with Redis) turns the caches on: a
 local-memory cache cannot carry the tokens from one process to another.
 
+When the shared cache (Redis) cannot be reached, reads go to the database (``load``,
+nothing stored) and a writer's token change is skipped with a warning: other
+processes may then serve entries up to ``ttl`` seconds old.
+
 Not covered: an entry loaded inside the writing transaction itself, after its
 first bump, survives a rollback of that transaction until ``ttl`` (no code path
 reads a cached row inside a transaction that changes it).
@@ -22,6 +26,7 @@ reads a cached row inside a transaction that changes it).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -36,6 +41,10 @@ from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+
+from tourism.unavailable import CACHE_ERRORS
+
+log = logging.getLogger(__name__)
 
 V = TypeVar("V")
 
@@ -116,7 +125,13 @@ class VersionedLocalCache(Generic[V]):
     def get(self, key: Hashable, load: Callable[[], V]) -> V:
         if not settings.LOCAL_CACHES:  # no shared cache to keep processes consistent
             return load()
-        version = self.version()
+        try:
+            version = self.version()
+        except CACHE_ERRORS:  # Redis down: the database, without caching
+            log.warning(
+                "cache %s: shared cache unreachable, reading the database", self.name
+            )
+            return load()
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry is not None and entry[0] == version and entry[1] > now:
@@ -151,7 +166,14 @@ class VersionedLocalCache(Generic[V]):
 
     def _bump(self) -> None:
         token = uuid.uuid4().hex
-        cache.set(self._key, token, timeout=None)
+        self.clear()
+        try:
+            cache.set(self._key, token, timeout=None)
+        except CACHE_ERRORS:  # other processes keep their entries up to ttl
+            log.warning(
+                "cache %s: shared cache unreachable, token not changed", self.name
+            )
+            return
         tokens = _request_tokens.get()
         if tokens is not None:
             tokens[self._key] = token

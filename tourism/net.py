@@ -9,6 +9,11 @@ through the same guard. DNS rebinding between "check" and "connect" is impossibl
 because there is no second lookup. TLS still verifies the certificate against the
 original host name (SNI is the name, not the address).
 
+IPv6 addresses that carry an IPv4 address (NAT64, 6to4, Teredo, IPv4-mapped,
+-translated and -compatible forms) are judged by the IPv4 address they carry, with
+the IPv4 rules: ``64:ff9b::a9fe:a9fe`` is 169.254.169.254 behind a NAT64 gateway and
+is refused like it (``embedded_ipv4``).
+
 ``settings.OUTBOUND_ALLOWED_NETWORKS`` (CIDR list, empty in production) opens
 specific ranges; the tests allow ``127.0.0.0/8`` to reach their local servers.
 Environment proxies are ignored (``trust_env=False``) so they cannot bypass the guard.
@@ -55,10 +60,79 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     ]
 
 
+# IPv6 forms that carry an IPv4 address: traffic to them ends up at that IPv4 host
+# (through a NAT64 gateway, a 6to4 or Teredo relay, or a dual-stack socket), so the
+# IPv4 address has to pass the IPv4 rules. Python calls most of them global.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")  # RFC 3056
+_TEREDO = ipaddress.IPv6Network("2001::/32")  # RFC 4380
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 (deprecated)
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+_LAST_32_BITS = (_IPV4_TRANSLATED, _IPV4_COMPATIBLE)
+# RFC 6052 places the IPv4 address after the NAT64 prefix, skipping bits 64–71;
+# (bit offset, bit count) of its pieces for the prefix lengths a local-use /48
+# prefix can have.
+_RFC6052_LAYOUTS = {
+    48: ((48, 16), (72, 16)),
+    56: ((56, 8), (72, 24)),
+    64: ((72, 32),),
+    96: ((96, 32),),
+}
+
+
+def _bits(value: int, offset: int, count: int) -> int:
+    """``count`` bits of a 128-bit ``value`` from ``offset`` (0 = the highest bit)."""
+    return (value >> (128 - offset - count)) & ((1 << count) - 1)
+
+
+def _rfc6052_ipv4(value: int, prefix_length: int) -> ipaddress.IPv4Address:
+    ipv4 = 0
+    for offset, count in _RFC6052_LAYOUTS[prefix_length]:
+        ipv4 = (ipv4 << count) | _bits(value, offset, count)
+    return ipaddress.IPv4Address(ipv4)
+
+
+def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for (empty when none): NAT64
+    ``64:ff9b::/96`` and ``64:ff9b:1::/48``, 6to4 ``2002::/16``, Teredo
+    ``2001::/32`` (its server and its client), IPv4-mapped ``::ffff:0:0/96``,
+    IPv4-translated ``::ffff:0:0:0/96`` and IPv4-compatible ``::/96``.
+
+    A local-use NAT64 prefix may be anything from /48 to /96 long, which moves the
+    IPv4 bits: the usual /96 layout (zeros between the /48 and the address) gives
+    one address; any other address gives every layout's reading, and each must be
+    allowed."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    value = int(address)
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address in _TEREDO:
+        server, client = address.teredo  # type: ignore[misc]
+        return [server, client]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address in _NAT64_LOCAL_USE:
+        if _bits(value, 48, 48) == 0:
+            return [_rfc6052_ipv4(value, 96)]
+        return [_rfc6052_ipv4(value, length) for length in _RFC6052_LAYOUTS]
+    if address in _NAT64_WELL_KNOWN or any(address in n for n in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(value & 0xFFFFFFFF)]
+    return []
+
+
 def address_allowed(address: IPAddress) -> bool:
-    """Public addresses, plus the explicitly allowed networks."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """Public addresses, plus the explicitly allowed networks. An IPv6 address that
+    embeds IPv4 addresses is allowed only if each of them is (by the IPv4 rules and
+    allow-list), and, unless it is an IPv4-mapped address, only if it is allowed as
+    an IPv6 address too."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address_allowed(address.ipv4_mapped)
+        embedded = embedded_ipv4(address)
+        if embedded and not all(address_allowed(ipv4) for ipv4 in embedded):
+            return False
     if any(address in network for network in _allowed_networks()):
         return True
     return address.is_global and not address.is_multicast

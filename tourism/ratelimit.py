@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import math
 import time
 from typing import Any
@@ -30,6 +31,10 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
+
+from tourism.unavailable import CACHE_ERRORS
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "ratelimit"
 
@@ -174,11 +179,16 @@ def rate_admit(
     still lies within the last ``duration`` seconds (the estimate Cloudflare and
     others use)."""
     now = time.time() if now is None else now
-    count, before = _hit(key, duration, now)
+    try:
+        count, before = _hit(key, duration, now)
+    except CACHE_ERRORS:  # Redis down: fail open rather than refuse everyone
+        log.warning("rate limit %s skipped: the cache is unreachable", key)
+        return None
     elapsed = now % duration
     if count + before * (duration - elapsed) / duration <= limit:
         return None
-    _unhit(key, duration, now)
+    with contextlib.suppress(*CACHE_ERRORS):
+        _unhit(key, duration, now)
     wait = retry_after(
         accepted=count - 1,
         before=before,

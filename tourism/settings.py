@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tourism.apps.TourismAdminConfig",  # django.contrib.admin with our AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,24 +40,34 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "catalogue",
     "providers",
     "itineraries",
     "agencies",
     "web",
     "octo",
+    "outbox",
 ]
 
 MIDDLEWARE = [
+    # PostgreSQL or Redis down: 503 with Retry-After, not 500 (tourism/unavailable.py).
+    "tourism.unavailable.DependencyUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "tourism.urls"
@@ -73,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # CSP_NONCE for inline <script>/<style>
             ],
         },
     },
@@ -88,6 +100,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail fast when PostgreSQL is down (503 with Retry-After, not a hung request).
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DB_CONNECT_TIMEOUT", default=5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -100,6 +117,8 @@ if REDIS_URL:
             "BACKEND": "tourism.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="tourism"),
+            # Fail fast when Redis is down (the callers fall back or answer 503).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -119,7 +138,23 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Workers that come back: retry the broker forever (at start-up too), and cancel
+# the acks_late tasks running when the connection drops (Celery 6's default): left
+# running through an outage they can overrun their soft time limit, whose signal
+# then lands while the pool sends a result and kills the worker (billiard:
+# "Unrecoverable error: UnicodeDecodeError"). Every task is idempotent (claims) and
+# the sweeps pick up what a cancelled one left; a message sent just before the
+# cancel may go out again under the same idempotency key. Result writes are not
+# retried (nobody waits on them; a task must not hang on a Redis that is down).
+# tourism/celery_app.py also works around kombu's exit on a connection loss under
+# load.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
+CELERY_BROKER_HEARTBEAT = 30  # AMQP only; Redis uses health checks (below)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_REDIS_BACKEND_HEALTH_CHECK_INTERVAL = 10
 # Publishing from a web request (booking emails, webhooks, plans) gives up on a
 # broker that is down after one quick retry instead of holding the request for
 # seconds; the callers then fall back (send now, or leave it to the sweep).
@@ -128,6 +163,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.2,
+    "socket_connect_timeout": 5,
+    "health_check_interval": 10,
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -170,9 +207,37 @@ CELERY_BEAT_SCHEDULE = {
     },
     "webhook-deliveries-due": {  # re-enqueues deliveries whose message was lost
         "task": "agencies.tasks.webhook_deliver_due_task",
-        "schedule": 60.0,
+        "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=60.0),
+    },
+    "outbox-sweep": {  # e-mails due: retries, and those whose task was lost
+        "task": "outbox.tasks.outbox_sweep_task",
+        "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=30.0),
+    },
+    "plans-stuck": {  # plans left queued or solving past their deadline
+        "task": "itineraries.plans_sweep_stuck",
+        "schedule": env.float("PLAN_SWEEP_SECONDS", default=60.0),
     },
 }
+
+# --- Outbox (outbox/): every e-mail sent on a state change -----------------------
+# Attempts before a message is given up (then FAILED in the admin), the first
+# retry delay (doubling, at most 1 h), how long one attempt may take before the
+# sweep may try again, how long a due message is left to its own task before the
+# sweep takes it, and how long a worker keeps trying to record a sent e-mail while
+# the database is down (so it is not sent twice).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
+OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=10.0)
+OUTBOX_MARK_RETRY_SECONDS = env.float("OUTBOX_MARK_RETRY_SECONDS", default=60.0)
+
+# --- Plans never stuck (itineraries.services.plans_sweep_stuck) -------------------
+# A plan still queued or solving this long after its last (re)queue is queued again,
+# at most PLAN_MAX_REQUEUES times; then it fails with a reason.
+PLAN_STUCK_AFTER_SECONDS = env.float(
+    "PLAN_STUCK_AFTER_SECONDS", default=SOLVER_TIME_LIMIT_SECONDS + 60
+)
+PLAN_MAX_REQUEUES = env.int("PLAN_MAX_REQUEUES", default=2)
 
 # --- Outbound HTTP (feeds, suppliers, webhooks) -------------------------------------
 # CIDR ranges the SSRF guard lets through besides public addresses. Empty in
@@ -225,9 +290,68 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The container health check calls http://127.0.0.1:8000/healthz inside the box.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logins: lockout, admin path, staff 2FA (tourism/logins.py, admin_site.py) -----
+# django-axes counts failed logins (provider portal, admin) per account and per client
+# IP: LOGIN_FAILURE_LIMIT failures within LOGIN_COOLOFF_MINUTES lock that account, and
+# that IP, until the cool-off has passed since the last failure (failures while locked
+# restart it). The client IP is the rate limits' (REMOTE_ADDR, or through
+# TRUSTED_PROXY_COUNT proxies; an IPv6 client by its /64): tourism.logins.client_ip.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each one on its own
+AXES_RESET_ON_SUCCESS = False  # a success elsewhere must not clear an IP's failures
+AXES_CLIENT_IP_CALLABLE = "tourism.logins.client_ip"
+AXES_USERNAME_CALLABLE = "tourism.logins.login_username"
+AXES_LOCKOUT_CALLABLE = "tourism.logins.lockout_response"
+# Logged failures show the client IP (to block it further out), not what was typed.
+AXES_SENSITIVE_PARAMETERS = ["username", "otp_token"]
+AXES_VERBOSE = False  # no banner at every start; lockouts are still logged
+# The admin's address: the repository is public, so any default is known; set your
+# own per deployment (``check --deploy`` warns while it is ``admin/``).
+ADMIN_PATH = env.str("DJANGO_ADMIN_PATH", default="admin/").strip("/") + "/"
+if ADMIN_PATH == "/":
+    raise ImproperlyConfigured("DJANGO_ADMIN_PATH cannot be empty")
+# Staff two-factor (django-otp TOTP): staff with an authenticator enrolled
+# (``manage.py staff_totp``) always give its code at the admin login; with
+# STAFF_2FA_REQUIRED every staff account must.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Titicaca route"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # secrets are shown once, by staff_totp
+
+# Content-Security-Policy on every response (django-csp): scripts and styles from our
+# own origin or inline with the request's nonce (``nonce="{{ CSP_NONCE }}"``), no
+# inline event handlers or style attributes; Leaflet and the OpenStreetMap tiles are
+# allowed by their exact addresses for the home page's map on request.
+LEAFLET = "https://unpkg.com/leaflet@1.9.4/dist/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, LEAFLET + "leaflet.js"],
+        "style-src": [SELF, NONCE, LEAFLET + "leaflet.css"],
+        "img-src": [
+            SELF,
+            "data:",
+            LEAFLET + "images/",
+            "https://tile.openstreetmap.org",
+        ],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -250,6 +374,13 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # seconds per SMTP operation
+if OUTBOX_LEASE_SECONDS <= OUTBOX_MARK_RETRY_SECONDS + EMAIL_TIMEOUT:
+    # A worker still recording a sent e-mail must keep its claim meanwhile, or the
+    # sweep would send it again.
+    raise ImproperlyConfigured(
+        "OUTBOX_LEASE_SECONDS must exceed OUTBOX_MARK_RETRY_SECONDS + EMAIL_TIMEOUT"
+    )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="noreply@localhost")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_SUBJECT_PREFIX = "[Titicaca route] "
@@ -289,13 +420,18 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# The sweep re-sends a pending delivery this long after it was due (its message lost).
+WEBHOOK_SWEEP_GRACE_SECONDS = env.float("WEBHOOK_SWEEP_GRACE_SECONDS", default=120.0)
 
 # --- API -----------------------------------------------------------------------------
+# JSON bodies of both APIs (tourism/parsers.py): larger → 413, nested deeper → 400.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tourism.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tourism.parsers.LimitedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "agencies.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -314,6 +450,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # self-hosted: the docs work without a CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No badge image from validator.swagger.io (it would send our schema's address
+    # to a third party, and the CSP refuses it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {
@@ -324,4 +463,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # django-axes logs every failed login at INFO; its warnings (lockouts) stay.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

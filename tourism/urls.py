@@ -3,9 +3,20 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalogue import views as catalogue_views
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI under the Content-Security-Policy: no inline script (the split
+    view serves it as ``?script``), the page's style with the nonce."""
+
+    template_name = "api_docs.html"
+
+
+# A 503 page instead of the 500 when PostgreSQL or Redis is down.
+handler500 = "tourism.unavailable.handler500"
 
 api_v1 = [
     path("", include("catalogue.urls")),
@@ -19,7 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema"),
+        ApiDocsView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -28,7 +39,7 @@ urlpatterns = [
     # browser's Accept-Language, for pages and API alike.
     path("", catalogue_views.home, name="home"),
     path("", include("web.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),  # DJANGO_ADMIN_PATH
     path("provider/", include("providers.portal.urls")),
     path("providers/", include("providers.urls")),  # iCal export feeds
 ]
@@ -41,3 +52,7 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
 
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", media)]
+
+# JSON under /api/v1/ and /api/octo/, Django's pages elsewhere.
+handler400 = "tourism.error_pages.bad_request"
+handler404 = "tourism.error_pages.page_not_found"

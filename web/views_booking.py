@@ -23,7 +23,6 @@ import datetime as dt
 import hmac
 import logging
 import time
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -460,12 +459,31 @@ def trip_checkout(request: HttpRequest, trip_id) -> HttpResponse:
     if not form.is_valid():
         return _checkout_page(request, trip, form, status=400)
     lead = form.cleaned_data
+    # The confirmation email is queued in the outbox in the transaction that
+    # confirms the trip (with a manage link made then when the visitor has none).
+    token = _tokens(request).get(str(trip.pk), "")
+    link = {"token": token}
+
+    def queue_email(confirmed: TripBooking) -> None:
+        if not link["token"] or confirmed.manage_token_hash != manage_token_hash(
+            link["token"]
+        ):
+            # A signed-in traveller's trip: its manage link is made now (only its
+            # hash is stored), so it can be managed from the email on any device.
+            link["token"] = services.trip_manage_token_new(trip=confirmed)
+        emails.trip_confirmed_queue(
+            trip_id=confirmed.pk,
+            manage_url=request.build_absolute_uri(_manage_link(link["token"])),
+            language=language(),
+        )
+
     try:
         trip = services.trip_confirm(
             trip=trip,
             lead_name=lead["name"],
             lead_email=lead["email"],
             lead_phone=lead["phone"],
+            on_confirmed=queue_email,
         )
     except services.TripHoldExpired as exc:
         messages.error(request, exc.message)
@@ -479,20 +497,13 @@ def trip_checkout(request: HttpRequest, trip_id) -> HttpResponse:
     except ValidationError as exc:
         form.add_error(None, exc)
         return _checkout_page(request, trip, form, status=400)
-    token = _tokens(request).get(str(trip.pk), "")
-    if not token or trip.manage_token_hash != manage_token_hash(token):
-        # A signed-in traveller's trip: its manage link is made now (only its hash
-        # is stored), so it can be managed from the email on any device.
-        token = services.trip_manage_token_new(trip=trip)
-    transaction.on_commit(
-        partial(
-            emails.trip_confirmed,
-            trip_id=trip.pk,
-            manage_url=request.build_absolute_uri(_manage_link(token)),
-            language=language(),
-        ),
-        robust=True,
-    )
+    if not link["token"] or trip.manage_token_hash != manage_token_hash(
+        link["token"]
+    ):  # confirmed meanwhile (another click) but this visitor has no link yet
+        with transaction.atomic():
+            queue_email(trip)
+    if link["token"] != token:
+        _remember(request, trip.pk, link["token"])
     if trip.parts.filter(booking__status=Booking.Status.PENDING).exists():
         messages.success(
             request,

@@ -1,7 +1,8 @@
 """The staff dashboard: bookings and spend per month by country, community, provider,
 value chain and border crossing, with bar charts and a CSV export per table.
 
-Staff only (``is_staff``): others are sent to the admin login page."""
+Staff only (``is_staff``, with the admin's second factor when needed:
+``tourism.admin_site.staff_required``): others are sent to the admin login page."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalogue.models import CURRENCY_EXPONENT, Country
+from tourism.admin_site import staff_required
 from web import staff_selectors as sel
 
 MAX_MONTHS = 36
@@ -223,7 +224,7 @@ def _display_rows(rows: list[sel.Figures], name: str) -> list[dict]:
     ]
 
 
-@staff_member_required
+@staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     data = sel.dashboard(filters)
@@ -264,7 +265,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@staff_required
 def dashboard_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in sel.TABLES:
         raise Http404

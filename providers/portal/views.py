@@ -42,6 +42,10 @@ from providers.tasks import octo_connection_sync_task
 from tourism.exceptions import ApplicationError
 from tourism.net import FetchError
 
+# A new account is signed in directly (no password check to pass through the
+# lockout backend first).
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
 PortalView = Callable[..., HttpResponse]
 
 
@@ -146,7 +150,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             _attach(exc, form)
         else:
             if with_account:
-                login(request, member.user)
+                login(request, member.user, backend=MODEL_BACKEND)
             messages.success(
                 request,
                 _("Welcome! Prepare your listings: staff will approve your account."),

@@ -21,7 +21,6 @@ from providers.models import (
     ProviderMember,
     ValueChain,
 )
-from providers.services.bookings import _notify_after_commit
 
 # --- Providers ------------------------------------------------------------------------
 
@@ -124,5 +123,5 @@ def provider_signup(
     member = ProviderMember.objects.create(
         provider=provider, user=user, role=ProviderMember.Role.OWNER
     )
-    _notify_after_commit(notifications.provider_signed_up, provider_id=provider.pk)
+    notifications.provider_signed_up_queue(provider_id=provider.pk)
     return member

@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -117,15 +116,15 @@ def agency_net(total_minor: int, agency: Agency | None) -> int | None:
 
 
 def _status_changed(booking: Booking, old: str | None) -> None:
-    """Tell listeners (webhooks) once the change is committed."""
-    booking_id, agency_id, new = booking.pk, booking.agency_id, booking.status
-
-    def send() -> None:
-        signals.booking_status_changed.send(
-            sender=Booking, booking_id=booking_id, agency_id=agency_id, old=old, new=new
-        )
-
-    transaction.on_commit(send, robust=True)
+    """Tell listeners now, inside the transaction that changes the booking, so what
+    they write (webhook deliveries) commits or rolls back with the change."""
+    signals.booking_status_changed.send(
+        sender=Booking,
+        booking_id=booking.pk,
+        agency_id=booking.agency_id,
+        old=old,
+        new=booking.status,
+    )
 
 
 def _take_hold(
@@ -434,12 +433,10 @@ def _confirm_running_hold(
     for name, value in fields.items():
         setattr(booking, name, value)
     _status_changed(booking, Booking.Status.ON_HOLD)
-    notice = (
-        notifications.booking_confirmed
-        if instant
-        else notifications.booking_needs_answer
+    _notify(
+        "booking_confirmed" if instant else "booking_needs_answer",
+        booking_id=booking.pk,
     )
-    _notify_after_commit(notice, booking_id=booking.pk)
     return booking
 
 
@@ -455,7 +452,7 @@ def booking_accept(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     booking.confirmed_at = now or timezone.now()
     booking.save(update_fields=["updated_at", "status", "confirmed_at"])
     _status_changed(booking, old)
-    _notify_after_commit(notifications.booking_accepted, booking_id=booking.pk)
+    _notify("booking_accepted", booking_id=booking.pk)
     return booking
 
 
@@ -471,7 +468,7 @@ def booking_decline(*, booking: Booking, now: dt.datetime | None = None) -> Book
     booking.cancelled_at = now or timezone.now()
     booking.save(update_fields=["updated_at", "status", "cancelled_at"])
     _status_changed(booking, old)
-    _notify_after_commit(notifications.booking_declined, booking_id=booking.pk)
+    _notify("booking_declined", booking_id=booking.pk)
     return booking
 
 
@@ -505,7 +502,7 @@ def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> Booki
             % {"status": booking.get_status_display()}
         )
     if booking.status != Booking.Status.ON_HOLD:  # the provider saw it: tell them
-        _notify_after_commit(notifications.booking_cancelled, booking_id=booking.pk)
+        _notify("booking_cancelled", booking_id=booking.pk)
     old = booking.status
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
@@ -548,34 +545,7 @@ def booking_expire_holds(*, now: dt.datetime | None = None) -> int:
     return expired
 
 
-def _notify_after_commit(notify: Callable[..., object], **ids: int) -> None:
-    """Send an email once the transaction commits. Booking emails go through a Celery
-    task (off the request) when a worker can take it; with eager tasks or the
-    in-memory broker (no worker), or when the broker cannot be reached, they are
-    sent at once, as other emails are. A mail failure is only logged (and the task
-    tries again)."""
-    name = notify.__name__
-
-    def send() -> None:
-        from providers.tasks import booking_notice_task
-
-        if notifications.BOOKING_NOTICES.get(name) is notify:
-            conf = booking_notice_task.app.conf
-            if not conf.task_always_eager and not str(conf.broker_url).startswith(
-                "memory://"
-            ):
-                try:
-                    # retry=False: a broker that is down fails now, not after
-                    # Celery's publish retries have held up the booking request.
-                    booking_notice_task.apply_async(
-                        (name, ids["booking_id"]), retry=False
-                    )
-                    return
-                except Exception:  # broker down: send it now rather than never
-                    log.exception("could not queue the %s email %s", name, ids)
-            notifications.send_booking_notice(name, booking_id=ids["booking_id"])
-            return
-        notify(**ids)
-
-    send.__qualname__ = getattr(notify, "__qualname__", "notify")
-    transaction.on_commit(send, robust=True)
+def _notify(notice: str, *, booking_id: int) -> None:
+    """Queue booking email ``notice`` in the outbox, in the current transaction: it
+    is sent (once) if and only if the change commits."""
+    notifications.booking_notice_queue(notice, booking_id=booking_id)

@@ -16,11 +16,12 @@ ENDPOINTS = "/admin/agencies/webhookendpoint/"
 @pytest.fixture
 def failed(agency, hold, webhook_server):
     """A delivery that failed for good (the endpoint was down)."""
+    booking = hold(agency=agency)  # before the webhook: no event of its own
     endpoint = webhook_register(
         agency=agency, url=webhook_server.url("/hooks")
     ).endpoint
     (delivery,) = booking_status_changed_event(
-        booking_id=hold(agency=agency).pk, old=None, new=Booking.Status.ON_HOLD
+        booking_id=booking.pk, old=None, new=Booking.Status.ON_HOLD
     )
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.FAILED,
@@ -38,9 +39,10 @@ def test_delivery_log_lists_filters_and_shows_the_payload(
 ):
     _endpoint, delivery = failed
     other, _key = other_agency_key
+    booking = hold(agency=other)
     webhook_register(agency=other, url=webhook_server.url("/other"))
     (theirs,) = booking_status_changed_event(
-        booking_id=hold(agency=other).pk, old=None, new=Booking.Status.ON_HOLD
+        booking_id=booking.pk, old=None, new=Booking.Status.ON_HOLD
     )
     page = admin_client.get(LOG)
     assert page.status_code == 200
@@ -86,8 +88,9 @@ def test_replay_skips_pending_deliveries_and_disabled_endpoints(
     admin_client, failed, agency, hold, webhook_server
 ):
     endpoint, delivery = failed
-    (pending,) = booking_status_changed_event(
-        booking_id=hold(agency=agency).pk, old=None, new=Booking.Status.ON_HOLD
+    # The new hold's own event (written with the hold, in its transaction).
+    pending = WebhookDelivery.objects.get(
+        payload__data__bookingUuid=str(hold(agency=agency).uuid)
     )
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
     response = admin_client.post(

@@ -35,9 +35,14 @@ def test_empty_catalogue_says_how_to_load_it(client):
     assert "seed_route" in client.get("/").content.decode()
 
 
-def test_healthz(client):
-    """The health check answers when the database does."""
-    assert client.get("/healthz").json() == {"status": "ok"}
+def test_healthz(client, settings):
+    """The health check answers when the database does (and Redis, when there is
+    one: tests/tourism/test_unavailable.py)."""
+    settings.REDIS_URL = ""
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "checks": {"database": "ok"},
+    }
 
 
 def test_spanish_ui_text_is_translated(client, small_catalogue):

@@ -1,6 +1,7 @@
-"""A booking email when the broker cannot be reached: it is sent at once, and the
-booking request is not held up by publish retries. The Celery app is pointed at a
-local port nothing listens on (a real refused connection, no stub)."""
+"""A booking email when the broker cannot be reached: the booking request is not
+held up by publish retries, and the email stays in the outbox until the sweep
+sends it, once. The Celery app is pointed at a local port nothing listens on (a
+real refused connection, no stub)."""
 
 import datetime as dt
 import socket
@@ -8,7 +9,10 @@ import time
 
 import pytest
 from django.test import TestCase
+from django.utils import timezone
 
+from outbox.models import Message
+from outbox.services import messages_deliver_due
 from providers.models import Booking
 from providers.services import booking_confirm, booking_hold
 from tests.providers.factories import make_listing, make_provider
@@ -39,7 +43,7 @@ def broker_down():
         app.amqp._producer_pool = saved_producers
 
 
-def test_with_the_broker_down_the_email_is_sent_at_once(
+def test_with_the_broker_down_the_email_waits_in_the_outbox(
     small_catalogue, broker_down, mailoutbox
 ):
     booking = booking_hold(
@@ -53,5 +57,14 @@ def test_with_the_broker_down_the_email_is_sent_at_once(
     with TestCase.captureOnCommitCallbacks(execute=True):
         booking_confirm(booking=booking)
     assert time.monotonic() - started < 3.0
+    assert mailoutbox == []
+    (message,) = Message.objects.filter(key__startswith=f"booking:{booking.pk}:")
+    assert (message.status, message.attempts) == (Message.Status.PENDING, 0)
+    later = timezone.now() + dt.timedelta(minutes=1)
+    assert messages_deliver_due(now=later) == {"sent": 1}
+    assert messages_deliver_due(now=later) == {}  # sent once
     (mail,) = mailoutbox
     assert str(booking.uuid) in mail.body
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert mail.extra_headers["X-Idempotency-Key"] == message.key

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import TestCase
 
 from providers import selectors, services
 from providers.models import Booking, Listing, PriceSchedule, Provider, Slot
@@ -237,15 +238,25 @@ def test_concurrent_holds_never_oversell(small_catalogue):
 
 
 def test_a_booking_email_is_sent_once(listing, mailoutbox):
-    """A repeated notice (a worker stopped after sending, before acknowledging the
-    message) does not email the provider twice."""
-    from providers.notifications import send_booking_notice
+    """A repeated notice (the same change queued twice, a task delivered twice: a
+    worker stopped after sending, before acknowledging) emails the provider once:
+    one outbox row per key, claimed by one conditional UPDATE."""
+    from outbox.models import Message
+    from outbox.services import message_deliver
+    from providers.notifications import booking_notice_queue
 
     booking = _hold(listing, {"adult": 2})
-    assert send_booking_notice("booking_confirmed", booking_id=booking.pk) == 1
-    assert send_booking_notice("booking_confirmed", booking_id=booking.pk) == 0
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        booking_notice_queue("booking_confirmed", booking_id=booking.pk)
+        booking_notice_queue("booking_confirmed", booking_id=booking.pk)
+    key = f"booking:{booking.pk}:booking_confirmed"
+    assert Message.objects.filter(key=key).count() == 1
+    assert message_deliver(key=key) == "sent"
+    assert message_deliver(key=key) == "skipped"
     assert len(mailoutbox) == 1
-    assert send_booking_notice("booking_cancelled", booking_id=booking.pk) == 1
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        booking_notice_queue("booking_cancelled", booking_id=booking.pk)
+    assert len(mailoutbox) == 2
 
 
 def test_emails_go_to_the_bookings_provider_after_the_listing_moved(

@@ -105,3 +105,41 @@ def test_a_solver_limit_above_the_task_limit_is_refused():
     )
     assert result.returncode != 0
     assert "SOLVER_TIME_LIMIT_SECONDS must stay below" in result.stderr
+
+
+def test_an_outbox_lease_shorter_than_recording_a_send_is_refused():
+    """A claim must outlive the retries of recording a sent e-mail, or the sweep
+    would send it again while the first worker still records it."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OUTBOX_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "tourism.settings",
+            "OUTBOX_LEASE_SECONDS": "60",
+            "OUTBOX_MARK_RETRY_SECONDS": "60",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "OUTBOX_LEASE_SECONDS must exceed" in result.stderr
+
+
+def test_workers_retry_the_broker_forever_and_close_a_channel_once():
+    """The worker never gives up on the broker, and a connection's default channel
+    is forgotten once closed, so closing the connection again (kombu's exit on a
+    Redis loss under load) does not close it twice."""
+    from kombu import Connection
+
+    from tourism.celery_app import app
+
+    assert app.conf.broker_connection_retry_on_startup is True
+    assert app.conf.broker_connection_max_retries is None
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is True
+    with Connection("memory://") as connection:
+        channel = connection.default_channel
+        connection.maybe_close_channel(channel)
+        assert connection._default_channel is None
+        connection.close()  # nothing left to close twice

@@ -321,8 +321,9 @@ def test_non_staff_are_refused(client, db, url):
 
 def test_page_queries_are_a_fixed_few(staff_client, data, django_assert_num_queries):
     """One grouped query per table, whatever the number of bookings (plus session,
-    user, rates, names and the country list of the form)."""
-    with django_assert_num_queries(13) as captured:
+    user, the staff second-factor check, rates, names and the country list of the
+    form)."""
+    with django_assert_num_queries(14) as captured:
         staff_client.get(URL, RANGE)
     more = Booking.objects.filter(status=Booking.Status.CONFIRMED).first()
     for _ in range(5):

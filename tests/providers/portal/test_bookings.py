@@ -157,19 +157,27 @@ def test_provider_members_are_emailed_about_new_and_cancelled_bookings(
 
 
 def test_a_mail_failure_does_not_undo_the_booking(
-    shop, monkeypatch, django_capture_on_commit_callbacks
+    shop, settings, django_capture_on_commit_callbacks
 ):
-    """An email error after commit is logged; the booking stays confirmed."""
+    """The mail server refuses (SMTP to a closed local port): the booking stays
+    confirmed and its email stays in the outbox, to be tried again later."""
+    import socket
+
+    from outbox.models import Message
+
     _provider, _client, stay, _on_request = shop
-
-    def broken(*args, **kwargs):
-        raise OSError("mail server down")
-
-    monkeypatch.setattr("providers.notifications.send_mail", broken)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     with django_capture_on_commit_callbacks(execute=True):
         booking = f.make_booking(stay)
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
+    (message,) = Message.objects.filter(key=f"booking:{booking.pk}:booking_confirmed")
+    assert message.status == Message.Status.PENDING and message.attempts == 1
+    assert "refused" in message.last_error.lower()
 
 
 def test_booking_list_filters_by_status_and_date(shop):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('itineraries', '0003_plan_secret_manage_expiry'),
+        ('itineraries', '0004_merge_requeues_secret'),
     ]
 
     operations = [
