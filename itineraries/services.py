@@ -218,11 +218,6 @@ def plan_solve(*, plan_id: str) -> TripPlan | None:
 
 
 def plan_store_result(*, plan: TripPlan, result: PlanResult) -> TripPlan:
-    plan.status = (
-        TripPlan.Status.SOLVED
-        if result.status == "solved"
-        else TripPlan.Status.INFEASIBLE
-    )
     plan.status = {
         "solved": TripPlan.Status.SOLVED,
         "infeasible": TripPlan.Status.INFEASIBLE,
