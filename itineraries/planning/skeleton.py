@@ -52,8 +52,8 @@ from itineraries.planning.world import (
 BOARDING_MIN = 20  # be at the terminal this long before a departure
 ARRIVAL_REST_MIN = 30  # after a night ride, before the day starts
 MAX_HOPS_PER_MOVE = 3
-OPTIONS_PER_MOVE = 4
-EXCURSIONS_PER_CLUSTER = 3
+OPTIONS_PER_MOVE = 3
+EXCURSIONS_PER_CLUSTER = 2
 MIN_EXCURSION_VISIT = 60  # a day trip leaves at least this long at its places
 MIN_SEGMENT_MIN = 30
 ALTITUDE_STEP_M = 500
@@ -326,34 +326,50 @@ class DayValuer:
     ) -> int:
         """Points of a day's ``segments`` with ``cap`` active minutes, skipping the
         first ``consumed`` minutes of each cluster's best."""
-        by_cluster: dict[str, list[Segment]] = defaultdict(list)
+        by_cluster: dict[str, list[Segment]] = {}
         for segment in segments:
-            by_cluster[segment.cluster].append(segment)
-        pieces: list[tuple[float, int]] = []
+            by_cluster.setdefault(segment.cluster, []).append(segment)
+        runs = []
         for cluster, parts in by_cluster.items():
             limit = sum(p.limit for p in parts)
             if limit <= 0:
                 continue
-            curve = self.curve(
-                cluster, date, tuple(sorted((p.lo, p.hi) for p in parts))
+            windows = tuple(sorted((p.lo, p.hi) for p in parts))
+            runs.append(
+                (self.curve(cluster, date, windows), consumed.get(cluster, 0), limit)
             )
-            used = consumed.get(cluster, 0)
+        if len(runs) == 1:  # one cluster: its best in order, no merging
+            curve, used, limit = runs[0]
+            left = min(limit, cap)
+            total = 0.0
             i = max(0, bisect.bisect_right(curve.prefix, used) - 1)
-            left = limit
-            while i < len(curve.minutes) and left > 0:
-                start = curve.prefix[i]
-                available = curve.minutes[i] - max(0, used - start)
+            minutes, density, prefix = curve.minutes, curve.density, curve.prefix
+            while i < len(minutes) and left > 0:
+                available = minutes[i] - max(0, used - prefix[i])
                 if available > 0:
-                    take = min(available, left)
-                    pieces.append((curve.density[i], take))
+                    take = available if available < left else left
+                    total += density[i] * take
                     left -= take
                 i += 1
-        pieces.sort(key=lambda p: -p[0])
+            return int(total)
+        pieces: list[tuple[float, int]] = []
+        for curve, used, limit in runs:
+            i = max(0, bisect.bisect_right(curve.prefix, used) - 1)
+            left = limit
+            minutes, density, prefix = curve.minutes, curve.density, curve.prefix
+            while i < len(minutes) and left > 0:
+                available = minutes[i] - max(0, used - prefix[i])
+                if available > 0:
+                    take = available if available < left else left
+                    pieces.append((density[i], take))
+                    left -= take
+                i += 1
+        pieces.sort(reverse=True)
         total = 0.0
         for density, minutes in pieces:
             if cap <= 0:
                 break
-            take = min(minutes, cap)
+            take = minutes if minutes < cap else cap
             total += density * take
             cap -= take
         return int(total)
