@@ -31,7 +31,7 @@ with the reason a traveller would recognise:
 * **Ping-pong** (``PING_PONG_POINTS``): sleeping again in a base already left for
   another bed costs 300 — "Puno → Taquile → Puno → Uros → Puno is what an expert
   replaces with Uros on the way to a Taquile homestay".
-* **Changing beds** (``CHANGE_OF_BED_POINTS``): every move to another bed costs 80
+* **Changing beds** (``CHANGE_OF_BED_POINTS``): every move to another bed costs 120
   — "a new village every night is a trip spent packing".
 * **Islands** (``ISLAND_NIGHTS_MAX``): no more than two nights in a row on one
   island unless a must-see needs it — "the third day on Amantaní has nothing new".
@@ -65,7 +65,7 @@ REPEAT_NIGHT_FACTOR = 0.5
 NEW_PLACE_VISIT_POINTS = 60
 DESTINATION_NIGHT_POINTS = 600
 PING_PONG_POINTS = 300
-CHANGE_OF_BED_POINTS = 80
+CHANGE_OF_BED_POINTS = 120
 ISLAND_NIGHTS_MAX = 2
 POINTS_PER_USD = 2
 POINTS_PER_RIDE_MINUTE = 1 / 3

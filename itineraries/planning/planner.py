@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
 import itertools
 import math
 import time
@@ -50,6 +51,7 @@ from itineraries.planning.world import (
     HUBS,
     LOCAL_MIN,
     UNLIMITED,
+    WALK_HOURS,
     ItemKey,
     Link,
     Offer,
@@ -76,6 +78,7 @@ INCLUDE_BONUS = 5000  # ranking points of a day that reaches a must-see
 EMPTY_TRIP_POINTS = 300  # a day trip with nothing done there
 PIN_POINTS = 3000  # a re-plan's kept experience or sight: kept whenever it fits
 LONG_WALK_MIN = 60  # a walk (or transfer) inside a cluster this long is "the" walk
+MAX_LINKS = 3  # links in one connection inside a cluster
 MAX_WALK_REPAIRS = 3
 LOOK_SHARE = 0.35  # share of the time limit for enumerating skeletons
 # Engine effort per skeleton, in seconds of the engine's deterministic work budget
@@ -182,6 +185,35 @@ class Planner:
             self.cluster_items[world.cluster(offer.place)].append(key)
         self.night_values = self._night_values()
         self.links_from = self._links_from()
+        self.links_by_origin: dict[str, list] = defaultdict(list)
+        for pair, options in world.links.items():
+            self.links_by_origin[pair[0]].append((pair, options))
+        # Places a road reaches (a ride or transfer by road touches them): only
+        # these get straight-line estimates (an island path is no road).
+        road = {"walk", "boat", "ferry", "cable_car"}
+        self.road_places = {
+            place
+            for options in world.links.values()
+            for link in options
+            if link.mode not in road
+            for place in (link.origin, link.destination)
+        } | {
+            place
+            for ride in world.rides
+            if ride.mode not in road
+            for place in (ride.origin, ride.destination)
+        }
+        if not world.links and not world.rides:
+            self.road_places = set(world.places)
+        # Clusters whose ways are long footpaths (Isla del Sol): back before dark.
+        self.walking_clusters = {
+            world.cluster(link.origin)
+            for options in world.links.values()
+            for link in options
+            if link.mode == "walk"
+            and link.minutes >= 30
+            and world.cluster(link.origin) == world.cluster(link.destination)
+        }
         self.excursion_clusters = self._excursion_clusters()
         self._over_budget: list[int] = []  # real least costs of routes over budget
         self._hop_values: dict[tuple[str, bool], tuple[int, int]] = {}
@@ -320,8 +352,9 @@ class Planner:
         )
 
     def connection(self, a: str, b: str) -> Connection | None:
-        """How to get from ``a`` to ``b`` within a cluster: the best known link,
-        else two links through a place between, else an estimate."""
+        """How to get from ``a`` to ``b`` within a cluster: the best chain of known
+        links (fewest points: minutes and fares), else a straight-line estimate on
+        the road (never across water or island paths)."""
         key = (a, b)
         if key in self._connections:
             return self._connections[key]
@@ -329,30 +362,34 @@ class Planner:
         if a == b:
             found = Connection((), LOCAL_MIN)
         else:
-            direct = self.best_link(a, b)
-            found = Connection((direct,), direct.minutes) if direct else None
-            if found is None:
-                best: tuple[float, Connection] | None = None
-                for (x, y), _options in self.world.links.items():
-                    if x != a or y == b:
-                        continue
-                    second = self.best_link(y, b)
-                    first = self.best_link(a, y)
-                    if first is None or second is None:
-                        continue
-                    score = self._link_score(first) + self._link_score(second)
-                    if best is None or score < best[0]:
-                        best = (
-                            score,
-                            Connection((first, second), first.minutes + second.minutes),
-                        )
-                found = best[1] if best else None
-            if found is None:
+            found = self._link_path(a, b)
+            if found is None and a in self.road_places and b in self.road_places:
                 estimate = self.estimate_link(a, b)
                 if estimate is not None:
                     found = Connection((estimate,), estimate.minutes)
         self._connections[key] = found
         return found
+
+    def _link_path(self, a: str, b: str) -> Connection | None:
+        """The cheapest chain of known links from ``a`` to ``b`` (Dijkstra on the
+        links' points), at most MAX_LINKS_PER_CONNECTION long."""
+        best: dict[str, float] = {a: 0.0}
+        queue: list[tuple[float, str, tuple[Link, ...]]] = [(0.0, a, ())]
+        while queue:
+            score, here, path = heapq.heappop(queue)
+            if here == b:
+                return Connection(path, sum(x.minutes for x in path))
+            if score > best.get(here, math.inf) or len(path) >= MAX_LINKS:
+                continue
+            for (x, y), _options in self.links_by_origin.get(here, ()):
+                link = self.best_link(x, y)
+                if link is None:
+                    continue
+                value = score + self._link_score(link) + 1
+                if value < best.get(y, math.inf):
+                    best[y] = value
+                    heapq.heappush(queue, (value, y, (*path, link)))
+        return None
 
     def connection_cost(self, connection: Connection) -> int:
         return sum(self._to_plan(x.price_minor, x.currency) for x in connection.links)
@@ -1309,7 +1346,7 @@ class Planner:
                 start=terminal[day.morning],
                 end=terminal[day.evening],
                 earliest_departure=self._day_departure(day),
-                latest_arrival=day.end,
+                latest_arrival=self._day_arrival(day),
                 max_active_min=day.active_cap,
             )
             for day in skeleton.days
@@ -1328,6 +1365,19 @@ class Planner:
             nodes=tuple(nodes), tours=tours, travel=travel, budget_minor=budget_left
         )
         return problem, meta
+
+    def _day_arrival(self, day: DayPlan) -> int:
+        """When the day must be back where it ends: where the ways are footpaths
+        (the islands), before dark unless a boat arrives later."""
+        if self.world.cluster(day.evening) not in self.walking_clusters:
+            return day.end
+        dusk = self.world.minute(day.evening, day.date, WALK_HOURS[1])
+        arrivals = [
+            hop.arrive_latest + LOCAL_MIN
+            for hop in day.hops
+            if self.world.cluster(hop.destination) == self.world.cluster(day.evening)
+        ]
+        return max(day.start, min(day.end, max([dusk + 30, *arrivals])))
 
     def _day_departure(self, day: DayPlan) -> int:
         """When the day may leave its morning place: at the pace's first hour,
