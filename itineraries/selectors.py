@@ -227,6 +227,11 @@ def world_load(
         listing_list_bookable().filter(kind__in=STAY_KINDS).prefetch_related(None)
     )
     units = _units_of(listing.pk for listing in listings)
+    covers: dict[int, list[str]] = defaultdict(list)
+    for listing_id, slug in Listing.sights.through.objects.filter(
+        listing_id__in=[listing.pk for listing in listings]
+    ).values_list("listing_id", "sight__slug"):
+        covers[listing_id].append(slug)
     # Free places per stored slot (closed: none); plain tuples, not model instances:
     # at route scale this is tens of thousands of rows.
     slots: dict[int, dict] = defaultdict(dict)
@@ -320,6 +325,7 @@ def world_load(
                 max_party=listing.max_party,
                 sessions=sessions,
                 end_place=end_place.slug if end_place is not None else None,
+                covers=tuple(sorted(covers.get(listing.pk, ()))),
             )
         )
     offers.extend(_sight_offers(epoch, first, last_offer, persons, by_slug))

@@ -389,6 +389,10 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
                 "estimated": step.get("estimated", False),
                 "sight": step.get("sight") or "",
                 "included": step.get("included", False),
+                "visits": [
+                    localise(sight.get("title"), lang)
+                    for sight in step.get("sights") or ()
+                ],
                 "stop": step.get("stop", False),
                 "fee_known": step.get("fee_known", True),
                 "free_entry": step["kind"] == "sight"

@@ -59,6 +59,7 @@ from itineraries.planning.world import (
     PlanRequest,
     Ride,
     World,
+    sight_key,
 )
 from itineraries.solver import (
     Node,
@@ -79,7 +80,7 @@ EMPTY_TRIP_POINTS = 300  # a day trip with nothing done there
 PIN_POINTS = 3000  # a re-plan's kept experience or sight: kept whenever it fits
 LONG_WALK_MIN = 60  # a walk (or transfer) inside a cluster this long is "the" walk
 MAX_LINKS = 3  # links in one connection inside a cluster
-MAX_WALK_REPAIRS = 3
+MAX_REPAIRS = 5  # rounds of forbidding long walks and covered sights, solving again
 LOOK_SHARE = 0.35  # share of the time limit for enumerating skeletons
 # Engine effort per skeleton, in seconds of the engine's deterministic work budget
 # (iterations, not the wall clock, so a plan does not depend on the machine's load;
@@ -1105,15 +1106,18 @@ class Planner:
             num_workers=1,
         )
         solution = solve(problem, params)
-        for _round in range(MAX_WALK_REPAIRS):
+        for _round in range(MAX_REPAIRS):
             if not solution.has_plan:
                 break
             extra = self._extra_long_walks(problem, meta, solution)
+            extra += self._covered_sight_arcs(problem, meta, solution)
             if not extra:
                 break
             # Walking back and forth on an island: forbid the extra long walks
             # and solve again (at most one long walk a day) — unless nothing is
-            # left without them.
+            # left without them. A sight that a chosen experience already visits
+            # (the guided visit of Tiwanaku, then Tiwanaku again) is forbidden the
+            # same way.
             travel = [list(row) for row in problem.travel]
             for i, j in extra:
                 travel[i][j] = FORBIDDEN
@@ -1160,6 +1164,31 @@ class Planner:
             keep = 0 if walking_items else 1
             extra.extend(long_arcs[keep:])
         return extra
+
+    def _covered_sight_arcs(self, problem, meta, solution) -> list[tuple[int, int]]:
+        """Every arc into a sight node that an experience of the plan visits."""
+        chosen = [
+            meta[v.node][1]
+            for tour_plan in solution.tours
+            for v in tour_plan.visits
+            if meta[v.node][0] == "offer"
+        ]
+        covered = {sight_key(slug) for offer in chosen for slug in offer.covers}
+        if not covered:
+            return []
+        # Every node of those sights (a sight has one node per day it can be
+        # seen), not only the ones visited, or the next solve moves it a day.
+        nodes = [
+            node
+            for node, (kind, ref) in enumerate(meta)
+            if kind == "offer" and ref.key in covered
+        ]
+        return [
+            (i, node)
+            for node in nodes
+            for i in range(len(problem.travel))
+            if problem.travel[i][node] < FORBIDDEN
+        ]
 
     def _strip_empty_trips(self, skeleton: Skeleton, meta, solution) -> Skeleton:
         days = []

@@ -25,7 +25,7 @@ from itineraries.planning.skeleton import (
     Hop,
     Skeleton,
 )
-from itineraries.planning.world import Link, Offer, Pace, Ride
+from itineraries.planning.world import Link, Offer, Pace, Ride, sight_key
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import Planner, PlanResult, StayChoice
@@ -417,8 +417,20 @@ class _PlanWriter:
                     "start_time": session.start_time if session else None,
                 },
                 price=self._price(offer, start),
+                sights=self._covered(offer),
             )
         self.here, self.now = offer.ends_at, end
+
+    def _covered(self, offer: Offer) -> list[dict]:
+        """The sights an experience visits (``{"slug", "title"}``): the plan does
+        not send the traveller to them again."""
+        found = []
+        for slug in offer.covers:
+            sight = self.planner.offers.get(sight_key(slug))
+            if sight is not None:
+                self.seen.add(sight.key)
+                found.append({"slug": slug, "title": _text(sight.title)})
+        return found
 
 
 def clock_change(world, passage) -> int:
@@ -448,6 +460,16 @@ def render_plan(
         if d.excursion is not None
         for h in (d.excursion.go, d.excursion.back)
     }
+    # Sights that an experience of the plan visits are not visited again (the
+    # planner forbids them and solves again; this is the guard when its rounds
+    # ran out), unless the traveller asked for them.
+    covered = {
+        sight_key(slug)
+        for tour in solution.tours
+        for visit in tour.visits
+        if meta[visit.node][0] == "offer"
+        for slug in meta[visit.node][1].covers
+    } - set(request.include)
     for day, tour in zip(skeleton.days, solution.tours, strict=True):
         writer.day_index, writer.date, writer.steps = day.index, day.date, []
         assert writer.here == day.morning, (writer.here, day.morning)
@@ -465,7 +487,7 @@ def render_plan(
                     latest = following.start - travel - hop.minutes
                     start = max(visit.start, min(hop.latest, latest))
                 writer.hop(hop, start, day_trip=(day.index, hop.key) in excursion_hops)
-            else:
+            elif ref.key not in covered:  # type: ignore[attr-defined]
                 writer.item(ref, visit.start)  # type: ignore[arg-type]
         # Back to where the day ends (a day trip's last transfer is a hop; this is
         # the walk or taxi inside the evening's cluster).

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from itineraries.planning.world import Pace, PlanRequest, World
+from itineraries.planning.world import Pace, PlanRequest, World, sight_key
 
 ALTITUDE_RULE_ABOVE_M = 3000
 ALTITUDE_STEP_M = 500
@@ -62,6 +62,7 @@ def validate_plan(
     if len(days) != request.days:
         errors.append(f"{len(days)} days for a {request.days}-day trip")
     seen_items: set = set()
+    visited_sights: set = set()  # sights visited on their own (not ride stops)
     last_altitude: int | None = None
     here = request.origin
     previous_end: int | None = None
@@ -124,6 +125,8 @@ def validate_plan(
                 seen_items.add(key)
                 if step.get("stop"):
                     continue  # a stop of a ride (its time is the ride's)
+                if kind == "sight":
+                    visited_sights.add(step.get("sight"))
                 if origin != offer.place or destination != offer.ends_at:
                     errors.append(f"{label}: not from {offer.place} to {offer.ends_at}")
                 if not offer.party_ok:
@@ -193,6 +196,15 @@ def validate_plan(
             continue
         if key not in seen_items:
             errors.append(f"must-see {key} is missing")
+    covered = {
+        slug
+        for key in seen_items
+        if (offer := offers.get(key)) is not None
+        for slug in offer.covers
+    }
+    for slug in sorted(covered & visited_sights):
+        if sight_key(slug) not in request.include:
+            errors.append(f"sight {slug} again after an experience that visits it")
     missing = set(request.keep_rides) - used_rides
     if missing:
         errors.append(f"kept rides missing: {sorted(missing)}")

@@ -29,12 +29,12 @@ links; between clusters only by rides, or by the links of a day trip out and bac
 from __future__ import annotations
 
 import datetime as dt
-import math
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from catalogue.geo import km_between
 from itineraries.planning.messages import Msg, Text
 
 HUBS = ("cusco", "puno", "copacabana", "la-paz")
@@ -273,6 +273,7 @@ class Offer:
     max_party: int | None = None
     sessions: Mapping[dt.date, tuple[Session, ...]] = field(default_factory=dict)
     end_place: str | None = None  # where it ends, when not where it starts
+    covers: tuple[str, ...] = ()  # sight slugs an experience visits
     sight: str | None = None
     verified: bool = True
     confirm_locally: bool = False
@@ -341,14 +342,7 @@ class World:
 
     def km(self, a: str, b: str) -> float:
         pa, pb = self.places[a], self.places[b]
-        lat1, lon1, lat2, lon2 = map(
-            math.radians, (pa.latitude, pa.longitude, pb.latitude, pb.longitude)
-        )
-        h = (
-            math.sin((lat2 - lat1) / 2) ** 2
-            + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-        )
-        return 6371.0 * 2 * math.asin(math.sqrt(h))
+        return km_between(pa.latitude, pa.longitude, pb.latitude, pb.longitude)
 
 
 def clusters_of(

@@ -365,3 +365,61 @@ def test_a_ride_that_stops_at_a_sight_shows_it_inside_the_ride():
     before, after = steps[steps.index(stop) - 1], steps[steps.index(stop) + 1]
     assert before["ride"] == after["ride"] and before["to"] == "raqchi"
     assert after["from"] == "raqchi" and after["to"] == "puno"
+
+
+@pytest.mark.parametrize("covers", [(), ("tiwanaku",)])
+def test_an_experience_that_visits_a_sight_is_not_followed_by_the_sight(covers):
+    """A guided visit of Tiwanaku visits the site: the plan does not send the
+    traveller to the site again (without the link, the same world does both)."""
+    builder = route_world()
+    builder.activity(
+        9,
+        "tiwanaku",
+        "10:00",
+        150,
+        tags=("archaeology",),
+        community_run=True,
+        covers=covers,
+    )
+    world = builder.build()
+    result = plan(
+        world, days=7, include=(9,), interests={"archaeology": 5, "culture": 5}
+    )
+    assert result.status == "solved", english(result.explanation)
+    steps = all_steps(result)
+    visit = next(s for s in steps if s.get("listing") == 9)
+    again = [s for s in steps if s["kind"] == "sight" and s["sight"] == "tiwanaku"]
+    if covers:
+        assert again == []
+        assert [s["slug"] for s in visit["sights"]] == ["tiwanaku"]
+        assert visit["sights"][0]["title"]["en"] == "Sight tiwanaku"
+    else:
+        assert len(again) == 1  # the control: both, as before
+        assert visit["sights"] == []
+        # The independent validator reads that plan against a world where the
+        # visit covers the site, and names the repeat.
+        linked = dataclasses.replace(
+            world,
+            offers=tuple(
+                dataclasses.replace(o, covers=("tiwanaku",)) if o.listing_id == 9 else o
+                for o in world.offers
+            ),
+        )
+        req = request(
+            origin="cusco",
+            destination="la-paz",
+            days=7,
+            adults=2,
+            include=(9,),
+            interests={"archaeology": 5, "culture": 5},
+        )
+        assert "sight tiwanaku again after an experience that visits it" in (
+            validate_plan(
+                linked,
+                req,
+                result.days,
+                result.totals,
+                currency=result.totals["currency"],
+            )
+        )
+    assert_path(result, "cusco", "la-paz")

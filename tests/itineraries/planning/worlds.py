@@ -191,6 +191,7 @@ class WorldBuilder:
         min_party: int = 1,
         end_place: str | None = None,
         opens: str | None = None,
+        covers: tuple[str, ...] = (),
     ) -> Offer:
         days = (
             days
@@ -219,6 +220,7 @@ class WorldBuilder:
             min_party=min_party,
             sessions=sessions,
             end_place=end_place,
+            covers=covers,
         )
         self.offers.append(offer)
         return offer
