@@ -222,6 +222,8 @@ def start_workers(count: int, env: dict[str, str], logs: Path) -> list:
                 "--without-mingle",
                 "--without-heartbeat",
                 "--loglevel=INFO",
+                "-Q",  # the dispatcher's default queue and the syncs' own
+                "celery,sync",
                 "-n",
                 name,
             ],
