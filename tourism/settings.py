@@ -196,8 +196,8 @@ ICAL_FETCH_TIMEOUT_SECONDS = env.float("ICAL_FETCH_TIMEOUT_SECONDS", default=10.
 ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=2_000_000)
 # What one feed may cost to read (providers.sync.ical, run in a child process by
 # providers.sync.sandbox): occurrences up to the end of the horizon, (date, event)
-# blocks, CPU seconds (the child is killed after 3× that in wall-clock time) and
-# memory on top of the worker's. Over any of them the feed fails with an error.
+# blocks, CPU seconds (the child is killed after 3× that + 10 s of wall-clock time)
+# and memory on top of the worker's. Over any of them the feed fails with an error.
 ICAL_MAX_INSTANCES = env.int("ICAL_MAX_INSTANCES", default=20_000)
 ICAL_MAX_BLOCKS = env.int("ICAL_MAX_BLOCKS", default=50_000)
 ICAL_PARSE_CPU_SECONDS = env.int("ICAL_PARSE_CPU_SECONDS", default=10)

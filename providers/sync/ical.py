@@ -130,6 +130,19 @@ def _as_local(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return value.astimezone(zone)
 
 
+def _clamp(value: dt.date | dt.datetime, first: dt.date, last: dt.date):
+    """``value``, or the same kind of moment two days before ``first`` / after
+    ``last`` when it lies further out (zone offsets never reach two days)."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    low, high = first - 2 * ONE_DAY, last + 2 * ONE_DAY
+    if low <= day <= high:
+        return value
+    bound = low if day < low else high
+    if isinstance(value, dt.datetime):
+        return dt.datetime.combine(bound, dt.time(), tzinfo=value.tzinfo)
+    return bound
+
+
 def dates_between(
     start: dt.date | dt.datetime,
     end: dt.date | dt.datetime | None,
@@ -144,7 +157,11 @@ def dates_between(
     All-day (``date``) events: ``end`` is exclusive, a missing end means one day.
     Timed events: every date touched in ``zone``, from the start's date through the
     date of ``end − 1 µs``; a missing or non-positive duration blocks the start date.
+    Moments far outside the range are first brought to two days from it, so the
+    years 1 and 9999 never overflow.
     """
+    start = _clamp(start, first, last)
+    end = None if end is None else _clamp(end, first, last)
     if isinstance(start, dt.datetime):
         local_start = _as_local(start, zone)
         if isinstance(end, dt.datetime):
@@ -226,9 +243,11 @@ def _start_end(event: icalendar.Event) -> tuple[Moment, Moment | None]:
         ) from exc
 
 
-def _comparable(value: Moment, zone: ZoneInfo) -> dt.date | dt.datetime:
+def _comparable(value: Moment, zone: ZoneInfo) -> dt.datetime:
+    """An aware datetime to compare (no conversion between zones: none can
+    overflow)."""
     if isinstance(value, dt.datetime):
-        return _as_local(value, zone)
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
     return dt.datetime.combine(value, dt.time(), tzinfo=zone)
 
 
@@ -245,6 +264,17 @@ def _repeats(event: icalendar.Event) -> bool:
     return any(name in event for name in ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"))
 
 
+def _starts_after(group: list[icalendar.Event], last: dt.date) -> bool:
+    """Whether no occurrence of the series can reach ``last``: every component
+    starts after it (recurrences only go forward; RDATEs may go back)."""
+    for event in group:
+        start = event["DTSTART"].dt
+        day = start.date() if isinstance(start, dt.datetime) else start
+        if "RDATE" in event or day <= last + ONE_DAY:
+            return False
+    return True
+
+
 class _Reader:
     """Collects the blocks of one feed inside ``first``…``last`` and counts the work
     against ``limits``."""
@@ -257,20 +287,25 @@ class _Reader:
         self.blocks: dict[tuple[dt.date, str], str] = {}
         self.problems: list[str] = []
 
-    def count(self, uid: str) -> None:
+    def count(self, uid: str, *, repeating: bool) -> None:
         self.instances += 1
-        if self.instances > self.limits.max_instances:
-            raise CalendarParseError(
-                _(
-                    "The feed has more than %(max)s events and repetitions up to "
-                    "%(last)s (the event %(uid)s repeats too often); it was not read."
-                )
-                % {
-                    "max": self.limits.max_instances,
-                    "last": self.last.isoformat(),
-                    "uid": clean_text(uid, 80) or "?",
-                }
+        if self.instances <= self.limits.max_instances:
+            return
+        if repeating:
+            message = _(
+                "The feed has more than %(max)s events and repetitions up to "
+                "%(last)s (the event %(uid)s repeats too often); it was not read."
             )
+        else:
+            message = _("The feed has more than %(max)s events; it was not read.")
+        raise CalendarParseError(
+            message
+            % {
+                "max": self.limits.max_instances,
+                "last": self.last.isoformat(),
+                "uid": clean_text(uid, 80) or "?",
+            }
+        )
 
     def add(self, event: icalendar.Event, start: Moment, end: Moment | None) -> None:
         if not _blocks_time(event):
@@ -311,7 +346,7 @@ def _group(events: list[icalendar.Event]) -> list[list[icalendar.Event]]:
 
 def _read_single(reader: _Reader, event: icalendar.Event) -> None:
     """An event that does not repeat, without the recurrence library."""
-    reader.count(str(event.get("UID", "")))
+    reader.count(str(event.get("UID", "")), repeating=False)
     start, end = _start_end(event)
     reader.add(event, start, end)
 
@@ -333,14 +368,14 @@ def _read_series(
         for series in query.series:
             uid = str(series.uid)
             for _modification in series.modifications:
-                reader.count(uid)
+                reader.count(uid, repeating=True)
             if not series.recurrence.has_core:
                 continue
             for rule in series.recurrence.rrules:
                 for start in rule:  # lazily, one occurrence at a time
                     if start.replace(tzinfo=None) > stop:
                         break
-                    reader.count(uid)
+                    reader.count(uid, repeating=True)
         # One day of margin each side: timed events move across dates when converted.
         occurrences = query.between(first - ONE_DAY, last + 2 * ONE_DAY)
     except (CalendarParseError, MemoryError):
@@ -386,7 +421,10 @@ def parse_feed(
             reader.ignore(message % {"uid": _shown_uid(group[0])})
             continue
         if len(group) > 1 or _repeats(group[0]):
-            repeating.extend(group)
+            if _starts_after(group, last):  # e.g. yearly from 9999: nothing here
+                reader.count(str(group[0].get("UID", "")), repeating=False)
+            else:
+                repeating.extend(group)
             continue
         try:
             _read_single(reader, group[0])

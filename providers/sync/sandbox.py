@@ -8,7 +8,11 @@ the function:
 - ``RLIMIT_CPU``: ``cpu_seconds`` of processor time (SIGXCPU, then SIGKILL a second
   later if the child does not stop);
 - ``RLIMIT_AS``: the address space the child had at the fork plus
-  ``memory_bytes`` (allocations beyond it fail with MemoryError);
+  ``memory_bytes`` (allocations beyond it fail with MemoryError; a MemoryError a
+  library turned into another error is still recognised through the exception
+  chain). The child also reuses the free space of the heap it inherited, so what it
+  can use is bounded by the worker's size plus ``memory_bytes``, not by
+  ``memory_bytes`` alone;
 - a wall-clock deadline kept by the parent (``wall_seconds``: a child starved of CPU
   on a busy machine, or stuck, is killed);
 - at most ``max_result_bytes`` of pickled result read back.
@@ -25,6 +29,7 @@ Without ``os.fork`` (not Linux/macOS) the function runs in-process, unlimited.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import pickle
 import resource
@@ -77,6 +82,8 @@ def _address_space_bytes() -> int:
 
 
 def _set_limits(cpu_seconds: float, memory_bytes: int) -> None:
+    # A crash is reported by the parent; no traceback dump into the worker's log.
+    faulthandler.disable()
     # A child of a Celery worker inherits its signal handlers: back to defaults, so
     # a stray SIGTERM/SIGINT/SIGUSR1 ends the child instead of running worker code.
     for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"):
@@ -94,6 +101,18 @@ def _set_limits(cpu_seconds: float, memory_bytes: int) -> None:
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _from_memory_error(exc: BaseException) -> bool:
+    """Whether a MemoryError is in the exception's chain (cause or context)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, MemoryError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _child(
@@ -115,7 +134,9 @@ def _child(
         except MemoryError:
             outcome = ("limit", "memory")
         except Exception as exc:  # the function's own error, re-raised in the parent
-            outcome = ("error", exc)
+            # Libraries that turn any error into their own still chain the
+            # MemoryError that started it.
+            outcome = ("limit", "memory") if _from_memory_error(exc) else ("error", exc)
         try:
             data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
