@@ -202,13 +202,18 @@ ICAL_MAX_INSTANCES = env.int("ICAL_MAX_INSTANCES", default=20_000)
 ICAL_MAX_BLOCKS = env.int("ICAL_MAX_BLOCKS", default=50_000)
 ICAL_PARSE_CPU_SECONDS = env.int("ICAL_PARSE_CPU_SECONDS", default=10)
 ICAL_PARSE_MEMORY_MB = env.int("ICAL_PARSE_MEMORY_MB", default=256)
-# Celery time limits of one feed's sync task (fetch + parse + write). The soft limit
-# records the failure on the feed; a sync killed by the hard limit is recorded by
-# the dispatcher's sweep once it has been "syncing" for longer than the hard limit.
+# Celery time limits of one feed's sync task (fetch + parse + write), carried in
+# each message by the process that enqueues it. The soft limit (0: none) records
+# the failure on the feed; a sync killed by the hard limit is recorded by the
+# dispatcher's sweep once it has been "syncing" for longer than the hard limit.
 ICAL_SYNC_TIME_LIMIT = env.int("ICAL_SYNC_TIME_LIMIT", default=90)
 ICAL_SYNC_SOFT_TIME_LIMIT = env.int(
     "ICAL_SYNC_SOFT_TIME_LIMIT", default=max(1, ICAL_SYNC_TIME_LIMIT - 30)
 )
+if ICAL_SYNC_SOFT_TIME_LIMIT > ICAL_SYNC_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "ICAL_SYNC_SOFT_TIME_LIMIT must not exceed ICAL_SYNC_TIME_LIMIT"
+    )
 
 # --- Internationalisation and time ---------------------------------------------------
 LANGUAGE_CODE = "en"

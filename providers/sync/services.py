@@ -305,8 +305,7 @@ def calendar_feed_sync(*, feed_id: int, now: dt.datetime | None = None) -> SyncR
         log.warning("calendar feed %s: the sync hit its soft time limit", feed_id)
         return _fail_by_id(
             feed_id,
-            _("The sync took longer than %(seconds)s seconds and was stopped.")
-            % {"seconds": settings.ICAL_SYNC_SOFT_TIME_LIMIT},
+            _("The sync took longer than its time limit and was stopped."),
             now,
         )
     except Exception as exc:
