@@ -180,6 +180,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         "last_error",
         "last_error_at",
         "consecutive_failures",
+        "sync_started_at",
     )
 
 

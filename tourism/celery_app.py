@@ -1,4 +1,6 @@
-"""Celery application. Workers: ``celery -A tourism.celery_app worker -l INFO``."""
+"""Celery application. Workers: ``celery -A tourism.celery_app worker -l INFO -Q
+celery`` for the default queue and ``… -Q sync`` for syncs (CELERY_TASK_ROUTES),
+or ``-Q celery,sync`` on one worker."""
 
 import os
 

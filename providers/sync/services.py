@@ -327,7 +327,7 @@ def _start(feed_id: int) -> CalendarFeed | None:
     with transaction.atomic():
         feed = (
             CalendarFeed.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("listing__place__country", "listing__provider")
+            .select_related("listing__place__country")
             .filter(
                 pk=feed_id,
                 is_active=True,
