@@ -26,6 +26,7 @@ bounds each pass, and the workers and the HTTP server are always shut down.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -188,10 +189,30 @@ class FeedServer:
 # --- Database and workers -------------------------------------------------------------
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (a worker's feed-reading helper)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(_stat(int(stat.parent.name))[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a live process so far, with that of its children:
+    the ones it has waited for and the live ones (the helper that reads feeds)."""
+    ticks = sum(int(_stat(pid)[n]) for n in (11, 12, 13, 14))
+    for child in _children(pid):
+        with contextlib.suppress(OSError):
+            ticks += sum(int(_stat(child)[n]) for n in (11, 12))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -411,6 +432,11 @@ def main(argv: list[str] | None = None) -> int:
                 run_pass("re-sync (304)", args.feeds, workers, args.timeout),
             ]
             peaks = [_peak_rss_kib(p.pid) for _n, p, _l in workers]
+            helper_peaks = [
+                _peak_rss_kib(child)
+                for _n, p, _l in workers
+                for child in _children(p.pid)
+            ]
             hits = dict(server.hits)
         counts = {
             "blocks": ExternalBlock.objects.count(),
@@ -447,7 +473,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  HTTP answers: {hits}")
     print("  result: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     workers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in peaks)
-    print(f"  peak RSS: workers {workers_mib} MiB; script {own_peak / 1024:.0f} MiB")
+    helpers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in helper_peaks) or "none"
+    print(
+        f"  peak RSS: workers {workers_mib} MiB; their feed-reading helpers now "
+        f"{helpers_mib} MiB; script {own_peak / 1024:.0f} MiB"
+    )
     print(f"  worker logs: {logs}")
     return 0 if ok else 1
 

@@ -1,27 +1,32 @@
-"""Run one function in a forked child process with CPU, memory and time limits.
+"""Run a function in a helper process with CPU, memory and time limits.
 
 Reading a calendar someone else wrote is the one step of a sync whose cost the feed
 decides (a 200-byte ``RRULE:FREQ=SECONDLY`` can ask for millions of occurrences).
-``run_limited`` forks the worker, and the child sets its own limits before calling
-the function:
+``run_limited`` hands the call to a helper process, forked from the worker process
+the first time it is needed and kept for the next calls (forking afresh for every
+feed cost more than the parse itself: every page the child touches is copied). For
+each call the helper sets its limits before calling the function:
 
-- ``RLIMIT_CPU``: ``cpu_seconds`` of processor time (SIGXCPU, then SIGKILL a second
-  later if the child does not stop);
-- ``RLIMIT_AS``: the address space the child had at the fork plus
-  ``memory_bytes`` (allocations beyond it fail with MemoryError; a MemoryError a
-  library turned into another error is still recognised through the exception
-  chain). The child also reuses the free space of the heap it inherited, so what it
-  can use is bounded by the worker's size plus ``memory_bytes``, not by
-  ``memory_bytes`` alone;
-- a wall-clock deadline kept by the parent (``wall_seconds``: a child starved of CPU
-  on a busy machine, or stuck, is killed);
+- ``RLIMIT_CPU``: ``cpu_seconds`` of processor time from now (SIGXCPU);
+- ``RLIMIT_AS``: the helper's address space now plus ``memory_bytes`` (allocations
+  beyond it fail with MemoryError; a MemoryError a library turned into another error
+  is still recognised through the exception chain). The helper also reuses free
+  space of the heap it inherited, so what it can use is bounded by its size plus
+  ``memory_bytes``, not by ``memory_bytes`` alone;
+- a wall-clock deadline kept by the caller (``wall_seconds``): a helper starved of
+  CPU on a busy machine, or stuck, is killed;
 - at most ``max_result_bytes`` of pickled result read back.
 
-The child sends its result (or its exception) back through a pipe, pickled, and
-leaves with ``os._exit`` (no atexit handlers: it must not close the database or
-Redis connections it shares with the parent). Whatever the child allocated dies with
-it, so the worker's own memory stays where it was. The child's peak resident size and
-CPU time come back with the result (``ChildStats``).
+The function, its arguments and its result (or exception) travel pickled through
+two pipes. After a call the helper retires (exits; the next call forks a new one)
+when a limit was hit or when it holds more than a quarter of ``memory_bytes`` (at
+least 32 MB) beyond what it had when it started, so whatever a hostile feed cost
+dies with it and neither the worker nor its helper stays bloated. The helper leaves
+with ``os._exit`` (no atexit handlers: it must not close the database or Redis
+connections it shares with the worker) and when the worker goes away (end of
+file on its pipe). Each process has its own helper; threads of one process take
+turns. The call's CPU time and the helper's peak resident size during it come back
+with the result (``ChildStats``).
 
 Without ``os.fork`` (not Linux/macOS) the function runs in-process, unlimited.
 """
@@ -30,11 +35,14 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import math
 import os
 import pickle
 import resource
 import select
 import signal
+import struct
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,12 +50,12 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Exit codes of the child when it could not even send its result back.
-_EXIT_UNSENDABLE = 70
+_HEADER = struct.Struct("!Q")  # the length of each pickled message
+_RETIRE_MIN_GROWTH_KIB = 32 * 1024
 
 
 class LimitExceeded(Exception):
-    """The child went over a limit or died; ``kind`` says which:
+    """The call went over a limit or its helper died; ``kind`` says which:
     ``cpu``, ``memory``, ``time``, ``result`` (too large) or ``crash``."""
 
     def __init__(self, kind: str, detail: str = "") -> None:
@@ -58,12 +66,16 @@ class LimitExceeded(Exception):
 
 @dataclass(frozen=True)
 class ChildStats:
-    """What the child cost: CPU seconds (user + system), peak resident set (KiB,
-    shared pages inherited from the parent included), wall seconds."""
+    """What a call cost: CPU seconds (user + system) of the helper, its peak
+    resident set during the call (KiB, pages shared with the worker included), wall
+    seconds seen by the caller."""
 
     cpu_seconds: float = 0.0
     peak_rss_kib: int = 0
     wall_seconds: float = 0.0
+
+
+# --- The helper's side ----------------------------------------------------------------
 
 
 class _CpuLimit(BaseException):
@@ -75,32 +87,23 @@ def _on_sigxcpu(signum: int, frame: object) -> None:
     raise _CpuLimit
 
 
-def _address_space_bytes() -> int:
-    """The current process's virtual size (what RLIMIT_AS counts)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+def _status_kib(name: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    return 0
 
 
-def _set_limits(cpu_seconds: float, memory_bytes: int) -> None:
-    # A crash is reported by the parent; no traceback dump into the worker's log.
-    faulthandler.disable()
-    # A child of a Celery worker inherits its signal handlers: back to defaults, so
-    # a stray SIGTERM/SIGINT/SIGUSR1 ends the child instead of running worker code.
-    for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    signal.signal(signal.SIGXCPU, _on_sigxcpu)
-    seconds = max(1, int(-(-cpu_seconds // 1)))  # whole seconds, rounded up
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:
-        limit = _address_space_bytes() + memory_bytes
-    except OSError:  # no /proc: no memory limit rather than no parse
-        return
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+def _cpu_used() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reset_peak() -> None:
+    """Start VmHWM (peak resident set) again from the current size."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
 
 
 def _from_memory_error(exc: BaseException) -> bool:
@@ -115,80 +118,211 @@ def _from_memory_error(exc: BaseException) -> bool:
     return False
 
 
-def _child(
-    write_fd: int,
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_message(fd: int, data: bytes) -> None:
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _call(
     func: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     cpu_seconds: float,
     memory_bytes: int,
-) -> None:
-    """Runs in the child; never returns."""
+) -> tuple[str, Any]:
+    """The call under its limits, as (kind, value)."""
+    cpu_soft, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
+    as_soft, as_hard = resource.getrlimit(resource.RLIMIT_AS)
+    try:
+        seconds = math.ceil(_cpu_used() + cpu_seconds)
+        if cpu_hard != resource.RLIM_INFINITY:
+            seconds = min(seconds, cpu_hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, cpu_hard))
+        limit = _status_kib("VmSize") * 1024 + memory_bytes
+        if as_hard != resource.RLIM_INFINITY:
+            limit = min(limit, as_hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, as_hard))
+        return "ok", func(*args, **kwargs)
+    except MemoryError:
+        return "limit", "memory"
+    except Exception as exc:  # the function's own error, raised again by the caller
+        # Libraries that turn any error into their own still chain the MemoryError
+        # that started it.
+        return ("limit", "memory") if _from_memory_error(exc) else ("error", exc)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (as_soft, as_hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_soft, cpu_hard))
+
+
+def _serve(requests: int, responses: int) -> None:
+    """The helper's loop; never returns."""
     code = 0
     try:
-        try:
-            _set_limits(cpu_seconds, memory_bytes)
-            outcome: tuple[str, Any] = ("ok", func(*args, **kwargs))
-        except _CpuLimit:
-            outcome = ("limit", "cpu")
-        except MemoryError:
-            outcome = ("limit", "memory")
-        except Exception as exc:  # the function's own error, re-raised in the parent
-            # Libraries that turn any error into their own still chain the
-            # MemoryError that started it.
-            outcome = ("limit", "memory") if _from_memory_error(exc) else ("error", exc)
-        try:
-            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            data = pickle.dumps(("limit", "memory"))
-        except Exception as exc:  # an unpicklable exception: send its text
-            data = pickle.dumps(("error", RuntimeError(str(exc)[:500])))
-        view = memoryview(data)
-        while view:
-            written = os.write(write_fd, view)
-            view = view[written:]
+        # A crash is reported by the caller; no traceback dump into the worker's
+        # log. Signals the worker handles (Celery: SIGTERM, SIGUSR1…) end the helper.
+        faulthandler.disable()
+        for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signal.signal(signal.SIGXCPU, _on_sigxcpu)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        baseline = _status_kib("VmRSS")
+        while True:
+            try:
+                (size,) = _HEADER.unpack(_read_exactly(requests, _HEADER.size))
+                request = pickle.loads(_read_exactly(requests, size))
+            except EOFError:  # the worker is gone, or let us go
+                break
+            func, args, kwargs, cpu_seconds, memory_bytes = request
+            started = _cpu_used()
+            _reset_peak()
+            try:
+                kind, value = _call(func, args, kwargs, cpu_seconds, memory_bytes)
+            except _CpuLimit:
+                kind, value = "limit", "cpu"
+            growth = max(memory_bytes // 4 // 1024, _RETIRE_MIN_GROWTH_KIB)
+            retire = kind == "limit" or _status_kib("VmRSS") > baseline + growth
+            cost = (_cpu_used() - started, _status_kib("VmHWM"))
+            try:
+                data = pickle.dumps((kind, value, *cost, retire), protocol=5)
+            except MemoryError:
+                data, retire = pickle.dumps(("limit", "memory", *cost, True)), True
+            except Exception as exc:  # an exception that does not pickle: its text
+                error = RuntimeError(str(exc)[:500])
+                data = pickle.dumps(("error", error, *cost, retire))
+            _write_message(responses, data)
+            del request, func, args, kwargs, value, data
+            if retire:
+                break
     except _CpuLimit:
         code = 128 + signal.SIGXCPU
     except BaseException:
-        code = _EXIT_UNSENDABLE
+        code = 70
     finally:
         os._exit(code)
 
 
-def _read_until_eof(
-    read_fd: int, deadline: float, max_bytes: int
-) -> tuple[bytes, str | None]:
-    """(what the child wrote, None) or (partial data, "time" | "result")."""
-    chunks, size = [], 0
-    poller = select.poll()
-    poller.register(read_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return b"".join(chunks), "time"
-        if not poller.poll(min(left, 1.0) * 1000):
-            continue
-        chunk = os.read(read_fd, 1 << 16)
-        if not chunk:
-            return b"".join(chunks), None
-        size += len(chunk)
-        if size > max_bytes:
-            return b"", "result"
-        chunks.append(chunk)
+# --- The caller's side ----------------------------------------------------------------
 
 
-def _reap(pid: int, *, kill: bool) -> tuple[int | None, ChildStats]:
-    """Wait for the child (killing it first if asked); its wait status and cost."""
+@dataclass
+class _Helper:
+    pid: int
+    owner: int  # the process that forked it
+    requests: int  # write end
+    responses: int  # read end
+
+
+_lock = threading.Lock()
+_helper: _Helper | None = None
+
+
+def _start_helper() -> _Helper:
+    request_r, request_w = os.pipe()
+    response_r, response_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the helper's coverage is not collected
+        os.close(request_w)
+        os.close(response_r)
+        _serve(request_r, response_w)
+    os.close(request_r)
+    os.close(response_w)
+    return _Helper(pid, os.getpid(), request_w, response_r)
+
+
+def _stop_helper(*, kill: bool) -> tuple[int | None, float]:
+    """Stop and reap the helper (SIGKILL first if asked; else it leaves on the end of
+    file); its wait status and CPU seconds."""
+    global _helper
+    helper, _helper = _helper, None
+    if helper is None:
+        return None, 0.0
+    for fd in (helper.requests, helper.responses):
+        with contextlib.suppress(OSError):
+            os.close(fd)
     if kill:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(helper.pid, signal.SIGKILL)
     try:
-        _pid, status, usage = os.wait4(pid, 0)
-    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): no figures
-        return None, ChildStats()
-    return status, ChildStats(
-        cpu_seconds=usage.ru_utime + usage.ru_stime, peak_rss_kib=usage.ru_maxrss
-    )
+        _pid, status, usage = os.wait4(helper.pid, 0)
+    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored)
+        return None, 0.0
+    return status, usage.ru_utime + usage.ru_stime
+
+
+def stop() -> None:
+    """Let this process's helper go (tests; it also leaves with the process)."""
+    with _lock:
+        if _helper is not None and _helper.owner == os.getpid():
+            _stop_helper(kill=False)
+
+
+def helper_pid() -> int | None:
+    """The pid of this process's helper, if one is running (tests)."""
+    helper = _helper
+    return helper.pid if helper is not None and helper.owner == os.getpid() else None
+
+
+def _current_helper() -> _Helper:
+    global _helper
+    if _helper is not None and _helper.owner != os.getpid():
+        # Inherited through a fork (a Celery pool process): the parent's helper,
+        # not ours. Drop our copies of its pipes and start our own.
+        for fd in (_helper.requests, _helper.responses):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _helper = None
+    if _helper is None:
+        _helper = _start_helper()
+    return _helper
+
+
+def _read_reply(fd: int, deadline: float, max_bytes: int) -> tuple[bytes, str | None]:
+    """(the reply, None) or (b"", "time" | "result" | "eof")."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    buffer, wanted = bytearray(), None
+    while wanted is None or len(buffer) < wanted:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"", "time"
+        if not poller.poll(min(left, 1.0) * 1000):
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"", "eof"
+        buffer += chunk
+        if wanted is None and len(buffer) >= _HEADER.size:
+            (size,) = _HEADER.unpack_from(buffer)
+            if size > max_bytes:
+                return b"", "result"
+            wanted = _HEADER.size + size
+    return bytes(buffer[_HEADER.size :]), None
+
+
+def _died(status: int | None) -> LimitExceeded:
+    """Why the helper died during a call."""
+    if status is not None and os.WIFSIGNALED(status):
+        if os.WTERMSIG(status) == signal.SIGXCPU:
+            return LimitExceeded("cpu")
+        return LimitExceeded("crash", f"signal {os.WTERMSIG(status)}")
+    if status is not None and os.WIFEXITED(status):
+        if os.WEXITSTATUS(status) == 128 + signal.SIGXCPU:
+            return LimitExceeded("cpu")
+        return LimitExceeded("crash", f"exit code {os.WEXITSTATUS(status)}")
+    return LimitExceeded("crash", "no result")
 
 
 def run_limited(
@@ -200,71 +334,46 @@ def run_limited(
     max_result_bytes: int = 64 << 20,
     **kwargs: Any,
 ) -> tuple[T, ChildStats]:
-    """``func(*args, **kwargs)`` in a forked child under the limits; its result and
-    what it cost. The function's own exceptions are re-raised here (they must
-    pickle); a limit or a crash raises LimitExceeded. Either exception carries the
-    child's cost as ``child_stats``."""
+    """``func(*args, **kwargs)`` in this process's helper under the limits; its
+    result and what it cost. ``func`` and the arguments must pickle (a module-level
+    function). The function's own exceptions are raised again here; a limit or a
+    crash raises LimitExceeded. Either exception carries the cost as
+    ``child_stats``."""
+    started = time.monotonic()
     if not hasattr(os, "fork"):
-        started = time.monotonic()
         return func(*args, **kwargs), ChildStats(
             wall_seconds=time.monotonic() - started
         )
-    started = time.monotonic()
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        os.close(read_fd)
-        _child(write_fd, func, args, kwargs, cpu_seconds, memory_bytes)
-    os.close(write_fd)
-    reaped = False
-    try:
-        data, problem = _read_until_eof(
-            read_fd, started + wall_seconds, max_result_bytes
-        )
-        status, stats = _reap(pid, kill=problem is not None)
-        reaped = True
-    finally:
-        os.close(read_fd)
-        if not reaped:  # interrupted (a Celery soft time limit): no orphan left
-            _reap(pid, kill=True)
+    request = pickle.dumps((func, args, kwargs, cpu_seconds, memory_bytes), protocol=5)
+    with _lock:
+        try:
+            helper = _current_helper()
+            try:
+                _write_message(helper.requests, request)
+            except BrokenPipeError:  # it retired or died since: a new one
+                _stop_helper(kill=True)
+                helper = _current_helper()
+                _write_message(helper.requests, request)
+            data, problem = _read_reply(
+                helper.responses, started + wall_seconds, max_result_bytes
+            )
+        except BaseException:  # interrupted (a Celery soft time limit): no orphan
+            _stop_helper(kill=True)
+            raise
+        if problem is not None:
+            status, cpu = _stop_helper(kill=problem != "eof")
+            stats = ChildStats(cpu_seconds=cpu, wall_seconds=time.monotonic() - started)
+            error = _died(status) if problem == "eof" else LimitExceeded(problem)
+            error.child_stats = stats  # type: ignore[attr-defined]
+            raise error
+        kind, value, cpu, peak, retire = pickle.loads(data)  # our own helper wrote it
+        if retire:
+            _stop_helper(kill=False)
     stats = ChildStats(
-        cpu_seconds=stats.cpu_seconds,
-        peak_rss_kib=stats.peak_rss_kib,
-        wall_seconds=time.monotonic() - started,
+        cpu_seconds=cpu, peak_rss_kib=peak, wall_seconds=time.monotonic() - started
     )
-    try:
-        return _outcome(data, problem, status, stats, cpu_seconds), stats
-    except Exception as exc:
-        exc.child_stats = stats  # type: ignore[attr-defined]
-        raise
-
-
-def _outcome(
-    data: bytes,
-    problem: str | None,
-    status: int | None,
-    stats: ChildStats,
-    cpu_seconds: float,
-) -> Any:
-    if problem is not None:
-        raise LimitExceeded(problem)
-    if status is not None and os.WIFSIGNALED(status):
-        signum = os.WTERMSIG(status)
-        if signum in (signal.SIGXCPU, signal.SIGKILL) and (
-            stats.cpu_seconds >= cpu_seconds
-        ):
-            raise LimitExceeded("cpu")
-        raise LimitExceeded("crash", f"signal {signum}")
-    if status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status):
-        if os.WEXITSTATUS(status) == 128 + signal.SIGXCPU:
-            raise LimitExceeded("cpu")
-        raise LimitExceeded("crash", f"exit code {os.WEXITSTATUS(status)}")
-    try:
-        kind, value = pickle.loads(data)  # our own child wrote it
-    except Exception as exc:
-        raise LimitExceeded("crash", "no result") from exc
     if kind == "ok":
-        return value
-    if kind == "limit":
-        raise LimitExceeded(value)
-    raise value
+        return value, stats
+    error = LimitExceeded(value) if kind == "limit" else value
+    error.child_stats = stats
+    raise error

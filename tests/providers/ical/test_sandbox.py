@@ -1,16 +1,18 @@
-"""Running a function in a forked child with CPU, memory and time limits
+"""Running a function in a helper process with CPU, memory and time limits
 (providers.sync.sandbox): what comes back, what is stopped, what it costs the
-parent."""
+caller, and when the helper is replaced."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from providers.sync import sandbox
 from providers.sync.sandbox import LimitExceeded, run_limited
 
 LIMITS = {"cpu_seconds": 2, "memory_bytes": 64 << 20, "wall_seconds": 20}
@@ -148,13 +150,101 @@ def children() -> set[int]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def _fresh_helper():
+    """Each test starts without a helper and leaves none behind."""
+    sandbox.stop()
+    yield
+    sandbox.stop()
+
+
+def test_the_helper_is_kept_for_the_next_call():
+    """Forking for every feed costs more than reading it: one helper serves call
+    after call, and an error of the function does not replace it."""
+    first, _stats = run_limited(os.getpid, **LIMITS)
+    assert first != os.getpid() and first == sandbox.helper_pid()
+    with pytest.raises(ValueError):
+        run_limited(fail, "x", **LIMITS)
+    assert run_limited(os.getpid, **LIMITS)[0] == first
+
+
+def test_the_helper_retires_after_a_limit():
+    """Whatever a hostile call left behind dies with its helper: after a limit the
+    next call gets a new one."""
+    first, _stats = run_limited(os.getpid, **LIMITS)
+    with pytest.raises(LimitExceeded):
+        run_limited(hog, 2048, **LIMITS)
+    assert sandbox.helper_pid() is None
+    assert run_limited(os.getpid, **LIMITS)[0] not in (first, None)
+
+
+KEPT: list[bytearray] = []
+
+
+def keep(megabytes: int) -> int:
+    """Allocate and keep (in the helper) ``megabytes`` MiB, touched."""
+    KEPT.extend(bytearray(b"x" * (1 << 20)) for _ in range(megabytes))
+    return os.getpid()
+
+
+def test_a_helper_that_grew_retires():
+    """A helper holding more than a quarter of its memory limit beyond its start
+    leaves after answering."""
+    pid, _stats = run_limited(keep, 80, **{**LIMITS, "memory_bytes": 256 << 20})
+    assert sandbox.helper_pid() is None and pid not in children()
+    pid, _stats = run_limited(keep, 8, **{**LIMITS, "memory_bytes": 256 << 20})
+    assert sandbox.helper_pid() == pid  # 8 MiB is fine
+
+
+def test_threads_take_turns():
+    """Two threads of one process share its helper, one call at a time."""
+    results = []
+
+    def call():
+        results.append(run_limited(os.getpid, **LIMITS)[0])
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 4 and len(set(results)) == 1
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_call_leaves_no_helper_behind():
+    """A signal handler raising in the caller while it waits (Celery's soft time
+    limit does that) kills the helper: no orphan keeps working."""
+    before = children()
+
+    def interrupt(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        with pytest.raises(Interrupted):
+            run_limited(time.sleep, 30, **LIMITS)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert sandbox.helper_pid() is None and children() == before
+
+
 def test_no_child_is_left_behind():
-    """Every child is reaped, whatever happened to it."""
+    """Every helper is reaped, whatever happened to it."""
     before = children()
     run_limited(sum, [1], **LIMITS)
+    assert len(children() - before) == 1  # the helper, kept
     for func, args in ((fail, ("x",)), (die_by_signal, ()), (time.sleep, (30,))):
         with pytest.raises((ValueError, LimitExceeded)):
             run_limited(
                 func, *args, cpu_seconds=2, memory_bytes=1 << 26, wall_seconds=1
             )
+    assert children() == before
+    run_limited(sum, [1], **LIMITS)
+    sandbox.stop()
     assert children() == before
