@@ -215,6 +215,14 @@ def _cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _rss_kib(pid: int) -> int:
+    """VmRSS (resident set now) of a live process, KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def _peak_rss_kib(pid: int) -> int:
     """VmHWM (peak resident set) of a live process, KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -432,10 +440,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_pass("re-sync (304)", args.feeds, workers, args.timeout),
             ]
             peaks = [_peak_rss_kib(p.pid) for _n, p, _l in workers]
-            helper_peaks = [
-                _peak_rss_kib(child)
-                for _n, p, _l in workers
-                for child in _children(p.pid)
+            helper_rss = [
+                _rss_kib(child) for _n, p, _l in workers for child in _children(p.pid)
             ]
             hits = dict(server.hits)
         counts = {
@@ -473,10 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  HTTP answers: {hits}")
     print("  result: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     workers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in peaks)
-    helpers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in helper_peaks) or "none"
+    helpers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in helper_rss) or "none"
     print(
-        f"  peak RSS: workers {workers_mib} MiB; their feed-reading helpers now "
-        f"{helpers_mib} MiB; script {own_peak / 1024:.0f} MiB"
+        f"  peak RSS: workers {workers_mib} MiB (their feed-reading helpers at the "
+        f"end: {helpers_mib} MiB); script {own_peak / 1024:.0f} MiB"
     )
     print(f"  worker logs: {logs}")
     return 0 if ok else 1
