@@ -43,12 +43,14 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 UID_MAX_LENGTH = 255
 SUMMARY_MAX_LENGTH = 200
 ONE_DAY = dt.timedelta(days=1)
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 ERROR_MAX_LENGTH = 500
+PROBLEMS_SHOWN = 5  # ignored events named in ParsedFeed.problems; the rest counted
 # C0 and C1 control characters (NUL included), bidi overrides and isolates (they can
 # reorder what the portal shows), lone surrogates (not storable as UTF-8).
 _UNSAFE_CHARACTERS = re.compile(
@@ -286,6 +288,7 @@ class _Reader:
         self.instances = 0
         self.blocks: dict[tuple[dt.date, str], str] = {}
         self.problems: list[str] = []
+        self.unnamed_problems = 0
 
     def count(self, uid: str, *, repeating: bool) -> None:
         self.instances += 1
@@ -331,7 +334,20 @@ class _Reader:
             self.blocks[(day, uid)] = summary
 
     def ignore(self, message: str) -> None:
-        self.problems.append(message)
+        if len(self.problems) < PROBLEMS_SHOWN:
+            self.problems.append(message)
+        else:
+            self.unnamed_problems += 1
+
+    def all_problems(self) -> tuple[str, ...]:
+        if not self.unnamed_problems:
+            return tuple(self.problems)
+        more = ngettext(
+            "%(count)s more event was ignored.",
+            "%(count)s more events were ignored.",
+            self.unnamed_problems,
+        ) % {"count": self.unnamed_problems}
+        return (*self.problems, more)
 
 
 def _group(events: list[icalendar.Event]) -> list[list[icalendar.Event]]:
@@ -436,5 +452,5 @@ def parse_feed(
     if repeating:
         _read_series(reader, calendar, repeating)
     return ParsedFeed(
-        event_count=len(events), blocks=reader.blocks, problems=tuple(reader.problems)
+        event_count=len(events), blocks=reader.blocks, problems=reader.all_problems()
     )

@@ -324,3 +324,14 @@ def test_text_from_the_feed_is_cleaned():
     """NUL, escape sequences, bidi overrides and lone surrogates never come out."""
     assert clean_text("a\x00b\x1b[31mc\u202ed\ud800e\n\tf", 100) == "a b [31mc d e f"
     assert clean_text("x" * 600, 500) == "x" * 499 + "…"
+
+
+def test_many_ignored_events_are_named_up_to_five():
+    """A thousand backwards events: five named, the rest counted, the good one
+    read."""
+    backwards = "DTSTART;VALUE=DATE:20261220\nDTEND;VALUE=DATE:20261210"
+    parsed = read(calendar(*[backwards] * 1000, "DTSTART;VALUE=DATE:20261225"))
+    assert list(parsed.blocks) == [(D(2026, 12, 25), "e1000@test")]
+    assert len(parsed.problems) == 6
+    assert parsed.problems[0].startswith("The event e0@test ends before it starts")
+    assert parsed.problems[-1] == "995 more events were ignored."
