@@ -2,19 +2,21 @@
 and how long a traveller's plan waits while hostile syncs are queued.
 
 Two real Celery workers run as docker-compose runs them: ``default`` consumes the
-default queue (plans, emails, the sync dispatcher) and ``sync`` the ``sync`` queue
-(calendar feeds). Both use ``--pool=solo`` so that "the process that syncs" is one
-process whose memory can be read (/proc/<pid>/status). Feeds are served by an HTTP
+default queue (plans, emails, the sync dispatcher) at nice 10 and ``sync`` the
+``sync`` queue (calendar feeds) at nice 15. Both use ``--pool=solo`` so that "the
+process that syncs" is one process whose memory can be read (/proc/<pid>/status);
+it reads feeds in its helper process (``providers.sync.sandbox``), whose CPU time
+and peak memory per feed come back with each result. Feeds are served by an HTTP
 server on 127.0.0.1 inside this script, through the SSRF guard.
 
 1. Each feed below is synced once through the sync worker
    (``calendar_feed_sync_task``): the time from enqueue to result, the outcome, the
-   CPU time and peak resident memory of the child that read it, and the sync
-   worker's resident memory after it and the growth of its peak (VmHWM) since the
-   start.
-2. Four feeds that each need the whole CPU limit to be refused (``never``) are
-   queued, then a 6-day Cusco → La Paz plan on the demo catalogue: the plan's time
-   from request to solved, next to the same plan with nothing queued.
+   CPU time and peak resident memory of the helper that read it (pages shared with
+   the worker included), and the sync worker's resident memory after it and the
+   growth of its peak (VmHWM) since the start.
+2. Four ``never`` feeds (several CPU seconds each) are queued, then a 6-day
+   Cusco → La Paz plan on the demo catalogue: the plan's time from request to
+   solved, next to the same plan with nothing queued.
 
 Needs running PostgreSQL and Redis servers (``bin/with-services`` starts throwaway
 ones)::
@@ -92,6 +94,16 @@ def feeds(today: dt.date, max_bytes: int) -> dict[str, tuple[str, bytes]]:
             b"RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30\r\n"
             b"END:VEVENT\r\nEND:VCALENDAR\r\n",
         ),
+        "never-x3": (
+            "three such rules in one feed (more than the CPU limit)",
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+            + b"".join(
+                f"BEGIN:VEVENT\r\nUID:never{n}\r\nDTSTART:20261120T000000Z\r\n"
+                "RRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30\r\nEND:VEVENT\r\n".encode()
+                for n in range(3)
+            )
+            + b"END:VCALENDAR\r\n",
+        ),
         "tiny-events": (
             "30,000 one-line events, 2.0 MB",
             f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{tiny}END:VCALENDAR\r\n".encode(),
@@ -163,11 +175,16 @@ def memory_kib(pid: int) -> dict[str, int]:
     return values
 
 
-def start_worker(queue: str, env: dict[str, str], logs: Path):
+def start_worker(queue: str, nice: int, env: dict[str, str], logs: Path):
+    """A solo worker on ``queue`` at ``nice`` (as docker-compose runs them: 10 for
+    the default worker, 15 for the sync worker)."""
     name = f"hostile-{queue}-{uuid.uuid4().hex[:6]}@localhost"
     log = (logs / f"worker-{queue}.log").open("w+")
     process = subprocess.Popen(
         [
+            "nice",
+            "-n",
+            str(nice),
             sys.executable,
             "-m",
             "celery",
@@ -331,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         with FeedServer({**bodies, **extra}) as server:
             ids = create_feeds(server, [*bodies, *extra])
             workers = [
-                start_worker("celery", env, logs),
-                start_worker(settings.SYNC_TASK_QUEUE, env, logs),
+                start_worker("celery", 10, env, logs),
+                start_worker(settings.SYNC_TASK_QUEUE, 15, env, logs),
             ]
             wait_ready(workers)
             sync_pid = workers[1][1].pid
