@@ -56,9 +56,9 @@ from ical_sync_bench import feed_body  # noqa: E402
 # --- Feeds ----------------------------------------------------------------------------
 
 SECONDLY = (
-    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:flood\r\n"
-    b"DTSTART:20261120T000000Z\r\nDTEND:20261120T000001Z\r\nRRULE:FREQ=SECONDLY\r\n"
-    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+    b"UID:flood\r\nDTSTAMP:20261120T000000Z\r\nDTSTART:20261120T000000Z\r\n"
+    b"DTEND:20261120T000001Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
 
 

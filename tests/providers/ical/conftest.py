@@ -42,11 +42,11 @@ def make_ics(*events: tuple[str, dt.date, dt.date]) -> bytes:
 
 # --- Hostile feeds -------------------------------------------------------------------
 
-# 190 bytes: one event repeating every second, for ever.
+# 196 bytes: one event repeating every second, for ever.
 SECONDLY = (
-    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:flood\r\n"
-    b"DTSTART:20261120T000000Z\r\nDTEND:20261120T000001Z\r\nRRULE:FREQ=SECONDLY\r\n"
-    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+    b"UID:flood\r\nDTSTAMP:20261120T000000Z\r\nDTSTART:20261120T000000Z\r\n"
+    b"DTEND:20261120T000001Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
 # Same, starting six years before the horizon (the work of reaching it counts).
 SECONDLY_FROM_2020 = SECONDLY.replace(b"20261120T", b"20200101T")

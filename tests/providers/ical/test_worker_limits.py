@@ -51,7 +51,7 @@ def wait_for(condition, timeout=30.0) -> bool:
 
 
 def test_the_worker_that_syncs_stays_small(celery_worker, stay, make_feed):
-    """The session's worker process syncs the 190-byte SECONDLY feed and 30,000
+    """The session's worker process syncs the 196-byte SECONDLY feed and 30,000
     tiny events (the instance cap refuses both): each failure comes back recorded,
     the parsing happened in children, and the worker's own peak resident memory
     hardly moved."""
