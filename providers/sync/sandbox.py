@@ -7,7 +7,8 @@ the first time it is needed and kept for the next calls (forking afresh for ever
 feed cost more than the parse itself: every page the child touches is copied). For
 each call the helper sets its limits before calling the function:
 
-- ``RLIMIT_CPU``: ``cpu_seconds`` of processor time from now (SIGXCPU);
+- ``cpu_seconds`` of processor time from now (``ITIMER_PROF``: SIGPROF, and
+  ``RLIMIT_CPU`` two seconds later as a backstop: SIGXCPU);
 - ``RLIMIT_AS``: the helper's address space now plus ``memory_bytes`` (allocations
   beyond it fail with MemoryError; a MemoryError a library turned into another error
   is still recognised through the exception chain). The helper also reuses free
@@ -83,7 +84,7 @@ class _CpuLimit(BaseException):
     Exception`` in the function can swallow it."""
 
 
-def _on_sigxcpu(signum: int, frame: object) -> None:
+def _on_cpu_limit(signum: int, frame: object) -> None:
     raise _CpuLimit
 
 
@@ -146,7 +147,8 @@ def _call(
     cpu_soft, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
     as_soft, as_hard = resource.getrlimit(resource.RLIMIT_AS)
     try:
-        seconds = math.ceil(_cpu_used() + cpu_seconds)
+        signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
+        seconds = math.ceil(_cpu_used() + cpu_seconds + 2)
         if cpu_hard != resource.RLIM_INFINITY:
             seconds = min(seconds, cpu_hard)
         resource.setrlimit(resource.RLIMIT_CPU, (seconds, cpu_hard))
@@ -162,6 +164,7 @@ def _call(
         # that started it.
         return ("limit", "memory") if _from_memory_error(exc) else ("error", exc)
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         resource.setrlimit(resource.RLIMIT_AS, (as_soft, as_hard))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_soft, cpu_hard))
 
@@ -176,7 +179,8 @@ def _serve(requests: int, responses: int) -> None:
         for name in ("SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), signal.SIG_DFL)
-        signal.signal(signal.SIGXCPU, _on_sigxcpu)
+        signal.signal(signal.SIGPROF, _on_cpu_limit)
+        signal.signal(signal.SIGXCPU, _on_cpu_limit)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         baseline = _status_kib("VmRSS")
         while True:
