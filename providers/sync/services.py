@@ -323,25 +323,47 @@ def calendar_feed_sync(*, feed_id: int, now: dt.datetime | None = None) -> SyncR
 
 def _start(feed_id: int) -> CalendarFeed | None:
     """The feed, marked as syncing, if it is active, its provider approved and no
-    other process holds its row; else None."""
-    with transaction.atomic():
-        feed = (
-            CalendarFeed.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("listing__place__country")
-            .filter(
+    other process holds its row; else None.
+
+    On PostgreSQL the mark is one ``UPDATE`` whose row comes from ``FOR UPDATE SKIP
+    LOCKED`` (a row another process is writing is skipped at once, not waited for),
+    in its own statement: no extra transaction round trips on every sync. Other
+    databases have no row locks to skip.
+    """
+    now = timezone.now()
+    if connection.features.has_select_for_update_skip_locked:
+        feeds, listings = CalendarFeed._meta.db_table, Listing._meta.db_table
+        providers = Provider._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {feeds} SET sync_started_at = %s WHERE id = (
+                    SELECT f.id FROM {feeds} f
+                    JOIN {listings} l ON l.id = f.listing_id
+                    JOIN {providers} p ON p.id = l.provider_id
+                    WHERE f.id = %s AND f.is_active AND p.status = %s
+                    FOR UPDATE OF f SKIP LOCKED
+                ) RETURNING id
+                """,
+                [now, feed_id, Provider.Status.APPROVED],
+            )
+            started = cursor.fetchone() is not None
+    else:
+        started = bool(
+            CalendarFeed.objects.filter(
                 pk=feed_id,
                 is_active=True,
                 listing__provider__status=Provider.Status.APPROVED,
-            )
-            .order_by()
-            .first()
+            ).update(sync_started_at=now)
         )
-        if feed is not None:
-            feed.sync_started_at = timezone.now()
-            CalendarFeed.objects.filter(pk=feed.pk).update(
-                sync_started_at=feed.sync_started_at
-            )
-    return feed
+    if not started:
+        return None
+    return (
+        CalendarFeed.objects.select_related("listing__place__country")
+        .filter(pk=feed_id)
+        .order_by()
+        .first()
+    )
 
 
 def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
