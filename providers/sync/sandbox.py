@@ -20,8 +20,9 @@ each call the helper sets its limits before calling the function:
 
 The function, its arguments and its result (or exception) travel pickled through
 two pipes. After a call the helper retires (exits; the next call forks a new one)
-when a limit was hit or when it holds more than a quarter of ``memory_bytes`` (at
-least 32 MB) beyond what it had when it started, so whatever a hostile feed cost
+when a limit was hit or when the memory only it holds (its private pages: what it
+allocated and the worker's pages it wrote to) has grown by more than a quarter of
+``memory_bytes`` (at least 32 MB) since it started, so whatever a hostile feed cost
 dies with it and neither the worker nor its helper stays bloated. The helper leaves
 with ``os._exit`` (no atexit handlers: it must not close the database or Redis
 connections it shares with the worker) and when the worker goes away (end of
@@ -94,6 +95,20 @@ def _status_kib(name: str) -> int:
             if line.startswith(name + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def _private_kib() -> int:
+    """Memory only this process holds (its own pages and the pages of its worker it
+    has written to), KiB; VmRSS where the kernel does not tell."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            return sum(
+                int(line.split()[1])
+                for line in rollup
+                if line.startswith(("Private_Clean:", "Private_Dirty:"))
+            )
+    except OSError:
+        return _status_kib("VmRSS")
 
 
 def _cpu_used() -> float:
@@ -182,7 +197,7 @@ def _serve(requests: int, responses: int) -> None:
         signal.signal(signal.SIGPROF, _on_cpu_limit)
         signal.signal(signal.SIGXCPU, _on_cpu_limit)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        baseline = _status_kib("VmRSS")
+        baseline = _private_kib()
         while True:
             try:
                 (size,) = _HEADER.unpack(_read_exactly(requests, _HEADER.size))
@@ -197,7 +212,7 @@ def _serve(requests: int, responses: int) -> None:
             except _CpuLimit:
                 kind, value = "limit", "cpu"
             growth = max(memory_bytes // 4 // 1024, _RETIRE_MIN_GROWTH_KIB)
-            retire = kind == "limit" or _status_kib("VmRSS") > baseline + growth
+            retire = kind == "limit" or _private_kib() > baseline + growth
             cost = (_cpu_used() - started, _status_kib("VmHWM"))
             try:
                 data = pickle.dumps((kind, value, *cost, retire), protocol=5)

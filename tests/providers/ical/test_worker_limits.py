@@ -194,10 +194,13 @@ def test_memory_limit_in_a_fresh_pool_process(prefork_worker, stay, make_feed):
     limit, and the pool process does not grow."""
     hostname, queue = prefork_worker
 
+    def alive(pid: int) -> bool:  # not gone, and not a zombie waiting to be reaped
+        status = Path(f"/proc/{pid}/status")
+        return status.exists() and "\nState:\tZ" not in status.read_text()
+
     def live_pool_process() -> int | None:
         pids = worker_stats(hostname)["pool"]["processes"]
-        live = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
-        return live[0] if len(pids) == len(live) == 1 else None
+        return pids[0] if len(pids) == 1 and alive(pids[0]) else None
 
     # The previous test's pool process was killed: wait for its replacement.
     assert wait_for(lambda: live_pool_process() is not None)
