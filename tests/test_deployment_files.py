@@ -41,6 +41,7 @@ def test_syncs_have_their_own_worker():
     assert _queues(services["sync-worker"]["command"]) == {sync}
     assert services["sync-worker"]["image"] == services["worker"]["image"]
     assert services["sync-worker"]["restart"] == "unless-stopped"
+    assert services["sync-worker"]["init"] is True
     route = app.amqp.router.route
     for task in (
         "providers.tasks.calendar_feed_sync_task",
