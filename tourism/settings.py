@@ -194,9 +194,9 @@ OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 ICAL_SYNC_INTERVAL_MINUTES = env.int("ICAL_SYNC_INTERVAL_MINUTES", default=15)
 ICAL_FETCH_TIMEOUT_SECONDS = env.float("ICAL_FETCH_TIMEOUT_SECONDS", default=10.0)
 ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=2_000_000)
-# What one feed may cost to read (providers.sync.ical, run in a child process by
+# What one feed may cost to read (providers.sync.ical, run in a helper process by
 # providers.sync.sandbox): occurrences up to the end of the horizon, (date, event)
-# blocks, CPU seconds (the child is killed after 3× that + 10 s of wall-clock time)
+# blocks, CPU seconds (the helper is killed after 3× that + 10 s of wall-clock time)
 # and memory on top of the worker's. Over any of them the feed fails with an error.
 ICAL_MAX_INSTANCES = env.int("ICAL_MAX_INSTANCES", default=20_000)
 ICAL_MAX_BLOCKS = env.int("ICAL_MAX_BLOCKS", default=50_000)
