@@ -26,6 +26,7 @@ bounds each pass, and the workers and the HTTP server are always shut down.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -188,10 +189,38 @@ class FeedServer:
 # --- Database and workers -------------------------------------------------------------
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (a worker's feed-reading helper)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(_stat(int(stat.parent.name))[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a live process so far, with that of its children:
+    the ones it has waited for and the live ones (the helper that reads feeds)."""
+    ticks = sum(int(_stat(pid)[n]) for n in (11, 12, 13, 14))
+    for child in _children(pid):
+        with contextlib.suppress(OSError):
+            ticks += sum(int(_stat(child)[n]) for n in (11, 12))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_kib(pid: int) -> int:
+    """VmRSS (resident set now) of a live process, KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -222,6 +251,8 @@ def start_workers(count: int, env: dict[str, str], logs: Path) -> list:
                 "--without-mingle",
                 "--without-heartbeat",
                 "--loglevel=INFO",
+                "-Q",  # the dispatcher's default queue and the syncs' own
+                "celery,sync",
                 "-n",
                 name,
             ],
@@ -409,6 +440,9 @@ def main(argv: list[str] | None = None) -> int:
                 run_pass("re-sync (304)", args.feeds, workers, args.timeout),
             ]
             peaks = [_peak_rss_kib(p.pid) for _n, p, _l in workers]
+            helper_rss = [
+                _rss_kib(child) for _n, p, _l in workers for child in _children(p.pid)
+            ]
             hits = dict(server.hits)
         counts = {
             "blocks": ExternalBlock.objects.count(),
@@ -445,7 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  HTTP answers: {hits}")
     print("  result: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     workers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in peaks)
-    print(f"  peak RSS: workers {workers_mib} MiB; script {own_peak / 1024:.0f} MiB")
+    helpers_mib = ", ".join(f"{kib / 1024:.0f}" for kib in helper_rss) or "none"
+    print(
+        f"  peak RSS: workers {workers_mib} MiB (their feed-reading helpers at the "
+        f"end: {helpers_mib} MiB); script {own_peak / 1024:.0f} MiB"
+    )
     print(f"  worker logs: {logs}")
     return 0 if ok else 1
 

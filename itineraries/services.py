@@ -131,7 +131,7 @@ def solver_run_admit() -> None:
     per_minute = settings.SOLVER_RUNS_PER_MINUTE
     if per_minute <= 0:
         return
-    wait = rate_admit(SOLVER_RUNS_KEY, per_minute, 60)
+    wait = rate_admit(SOLVER_RUNS_KEY, per_minute, 60, fail_open=False)
     if wait is not None:
         raise RateLimited(
             _(

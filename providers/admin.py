@@ -184,6 +184,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         "last_error",
         "last_error_at",
         "consecutive_failures",
+        "sync_started_at",
     )
 
 

@@ -618,6 +618,10 @@ class CalendarFeed(SyncState):
     last_modified = models.CharField(max_length=100, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     last_event_count = models.PositiveIntegerField(null=True, blank=True)
+    # Set when a sync starts, cleared when it records its outcome: a sync killed on
+    # the way (time limit, worker lost) leaves it set, and the dispatcher's sweep
+    # records the failure (providers.sync.services.calendar_feed_sweep_stuck).
+    sync_started_at = models.DateTimeField(_("syncing since"), null=True, blank=True)
 
     class Meta:
         ordering = ["listing", "pk"]

@@ -1,12 +1,17 @@
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 
 from providers import notifications
 from providers.models import OctoConnection
 from providers.octo_pull import octo_connection_sync, octo_connections_due
 from providers.services import booking_expire_holds
-from providers.sync.services import calendar_feed_claim_due, calendar_feed_sync
+from providers.sync.services import (
+    calendar_feed_claim_due,
+    calendar_feed_sweep_stuck,
+    calendar_feed_sync,
+)
 
 
 @shared_task
@@ -15,16 +20,22 @@ def booking_expire_holds_task() -> int:
     return booking_expire_holds()
 
 
-@shared_task
+@shared_task(
+    soft_time_limit=settings.ICAL_SYNC_SOFT_TIME_LIMIT,
+    time_limit=settings.ICAL_SYNC_TIME_LIMIT,
+)
 def calendar_feed_sync_task(feed_id: int) -> dict[str, object]:
-    """Sync one external calendar. No autoretry: the service records failures on the
-    feed and schedules the next attempt with backoff itself."""
+    """Sync one external calendar (queue ``sync``, see CELERY_TASK_ROUTES). No
+    autoretry: the service records failures on the feed, the soft time limit
+    included, and schedules the next attempt with backoff itself."""
     return calendar_feed_sync(feed_id=feed_id).as_dict()
 
 
 @shared_task
 def calendar_feed_sync_due_task() -> int:
-    """Enqueue a sync of every active feed that is due (beat: every minute)."""
+    """Record the syncs that were killed on the way, then enqueue a sync of every
+    active feed that is due (beat: every minute; default queue, it is quick)."""
+    calendar_feed_sweep_stuck()
     feed_ids = calendar_feed_claim_due()
     for feed_id in feed_ids:
         calendar_feed_sync_task.delay(feed_id)

@@ -132,6 +132,9 @@ def celery_worker(django_db_setup, django_db_blocker) -> Iterator[str]:
             "--without-gossip",
             "--without-mingle",
             "--loglevel=INFO",
+            # The default queue and the syncs' own (CELERY_TASK_ROUTES).
+            "-Q",
+            f"{app.conf.task_default_queue},{django_settings.SYNC_TASK_QUEUE}",
             "-n",
             hostname,
         ],

@@ -22,6 +22,36 @@ def test_compose_services_share_one_image():
     assert "beat" in services["beat"]["command"]
 
 
+def _queues(command: str) -> set[str]:
+    words = command.split()
+    return set(words[words.index("-Q") + 1].split(",")) if "-Q" in words else set()
+
+
+def test_syncs_have_their_own_worker():
+    """The sync queue (calendar feeds, OCTO pulls) is consumed by its own worker, and
+    the default worker that solves plans does not consume it: a hostile feed cannot
+    wait in front of a plan."""
+    from django.conf import settings
+
+    from tourism.celery_app import app
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    default, sync = app.conf.task_default_queue, settings.SYNC_TASK_QUEUE
+    assert _queues(services["worker"]["command"]) == {default}
+    assert _queues(services["sync-worker"]["command"]) == {sync}
+    assert services["sync-worker"]["image"] == services["worker"]["image"]
+    assert services["sync-worker"]["restart"] == "unless-stopped"
+    assert services["sync-worker"]["init"] is True
+    route = app.amqp.router.route
+    for task in (
+        "providers.tasks.calendar_feed_sync_task",
+        "providers.tasks.octo_connection_sync_task",
+    ):
+        assert route({}, task)["queue"].name == sync, task
+    for task in ("itineraries.plan_solve", "providers.tasks.booking_notice_task"):
+        assert route({}, task)["queue"].name == default, task
+
+
 def test_ci_runs_the_readme_test_command():
     """.ci/run calls bin/test, the README's test command."""
     assert "bin/test" in (ROOT / ".ci" / "run").read_text()
@@ -35,7 +65,7 @@ def test_compose_services_come_back_and_report_their_health():
     checks that run the project's own check for their role."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "web", "worker", "sync-worker", "beat"}
     for name, service in services.items():
         assert service.get("restart") == "unless-stopped", name
     redis = services["redis"]
@@ -43,8 +73,13 @@ def test_compose_services_come_back_and_report_their_health():
     assert "--appendonly yes" in command and "--appendfsync everysec" in command
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
     assert "redisdata" in compose["volumes"]
-    for role in ("web", "worker", "beat"):
-        check = services[role]["healthcheck"]
+    for service, role in (
+        ("web", "web"),
+        ("worker", "worker"),
+        ("sync-worker", "worker"),
+        ("beat", "beat"),
+    ):
+        check = services[service]["healthcheck"]
         assert check["test"] == ["CMD", "python", "-m", "tourism.healthcheck", role]
         assert check["retries"] >= 1 and check["interval"].endswith("s")
 

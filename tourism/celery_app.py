@@ -1,4 +1,6 @@
-"""Celery application. Workers: ``celery -A tourism.celery_app worker -l INFO``.
+"""Celery application. Workers: ``celery -A tourism.celery_app worker -l INFO -Q
+celery`` for the default queue and ``… -Q sync`` for syncs (CELERY_TASK_ROUTES),
+or ``-Q celery,sync`` on one worker.
 
 Workers come back after the broker goes away (``worker_reconnect`` settings in
 tourism/settings.py and the kombu fix below); docker-compose restarts them if they

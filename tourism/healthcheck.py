@@ -2,7 +2,8 @@
 web|worker|beat`` exits 0 when healthy, 1 otherwise.
 
 - web: ``GET http://127.0.0.1:8000/healthz`` answers 200 (PostgreSQL and Redis up).
-- worker: the worker of this container (``celery@<hostname>``) answers a ping.
+- worker: the worker of this container (``<name>@<hostname>``: ``default@`` or
+  ``sync@`` in docker-compose) answers a ping.
 - beat: the schedule file (``--schedule``) was written in the last
   ``BEAT_HEALTH_MAX_AGE`` seconds (beat saves it at least every 3 minutes).
 """
@@ -28,11 +29,12 @@ def worker() -> bool:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tourism.settings")
     from tourism.celery_app import app
 
-    node = f"celery@{socket.gethostname()}"
+    suffix = f"@{socket.gethostname()}"
     try:
-        return bool(app.control.ping(destination=[node], timeout=5))
+        replies = app.control.ping(timeout=5)
     except Exception:
         return False
+    return any(name.endswith(suffix) for reply in replies for name in reply)
 
 
 def beat(schedule: str = "/tmp/celerybeat-schedule") -> bool:

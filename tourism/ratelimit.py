@@ -169,7 +169,12 @@ def retry_after(
 
 
 def rate_admit(
-    key: str, limit: int, duration: int, *, now: float | None = None
+    key: str,
+    limit: int,
+    duration: int,
+    *,
+    now: float | None = None,
+    fail_open: bool = True,
 ) -> int | None:
     """Count one request under ``key`` against ``limit`` per ``duration`` seconds.
 
@@ -177,11 +182,18 @@ def rate_admit(
     refused request is not counted. A sliding-window counter: the requests of the
     current fixed window plus those of the previous one weighted by how much of it
     still lies within the last ``duration`` seconds (the estimate Cloudflare and
-    others use)."""
+    others use).
+
+    When Redis cannot be reached, ``fail_open`` admits the request (an agency's
+    key limit: bookings go on through an outage); otherwise the cache error is
+    raised and answered 503 (plans and holds per client, solver runs: the limits
+    that stop abuse of the expensive paths are not dropped in an outage)."""
     now = time.time() if now is None else now
     try:
         count, before = _hit(key, duration, now)
-    except CACHE_ERRORS:  # Redis down: fail open rather than refuse everyone
+    except CACHE_ERRORS:
+        if not fail_open:
+            raise  # tourism.unavailable answers 503 naming Redis
         log.warning("rate limit %s skipped: the cache is unreachable", key)
         return None
     elapsed = now % duration
@@ -212,7 +224,12 @@ def client_admit(request: Any, scope: str, rate: str) -> int | None:
     limit, duration = parse_rate(rate)
     if limit <= 0:
         return None
-    return rate_admit(f"{KEY_PREFIX}:{scope}:{client_ident(request)}", limit, duration)
+    return rate_admit(
+        f"{KEY_PREFIX}:{scope}:{client_ident(request)}",
+        limit,
+        duration,
+        fail_open=False,
+    )
 
 
 class ClientRateThrottle(throttling.BaseThrottle):

@@ -168,6 +168,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Syncs with other systems (calendar feeds, providers' OCTO systems) run on their own
+# queue, consumed by their own worker (docker-compose.yml: sync-worker), so a slow
+# or hostile feed never holds up plan solving, emails or webhooks on the default
+# queue ("celery"). A worker started without -Q consumes only the default queue.
+SYNC_TASK_QUEUE = "sync"
+CELERY_TASK_ROUTES = {
+    "providers.tasks.calendar_feed_sync_task": {"queue": SYNC_TASK_QUEUE},
+    "providers.tasks.octo_connection_sync_task": {"queue": SYNC_TASK_QUEUE},
+}
 
 # The solver's own limit stays below the task's soft limit (the task can then report a
 # clean "no solution in time" instead of being killed).
@@ -250,6 +259,26 @@ OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 ICAL_SYNC_INTERVAL_MINUTES = env.int("ICAL_SYNC_INTERVAL_MINUTES", default=15)
 ICAL_FETCH_TIMEOUT_SECONDS = env.float("ICAL_FETCH_TIMEOUT_SECONDS", default=10.0)
 ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=2_000_000)
+# What one feed may cost to read (providers.sync.ical, run in a helper process by
+# providers.sync.sandbox): occurrences up to the end of the horizon, (date, event)
+# blocks, CPU seconds (the helper is killed after 3× that + 10 s of wall-clock time)
+# and memory on top of the worker's. Over any of them the feed fails with an error.
+ICAL_MAX_INSTANCES = env.int("ICAL_MAX_INSTANCES", default=20_000)
+ICAL_MAX_BLOCKS = env.int("ICAL_MAX_BLOCKS", default=50_000)
+ICAL_PARSE_CPU_SECONDS = env.int("ICAL_PARSE_CPU_SECONDS", default=10)
+ICAL_PARSE_MEMORY_MB = env.int("ICAL_PARSE_MEMORY_MB", default=256)
+# Celery time limits of one feed's sync task (fetch + parse + write), carried in
+# each message by the process that enqueues it. The soft limit (0: none) records
+# the failure on the feed; a sync killed by the hard limit is recorded by the
+# dispatcher's sweep once it has been "syncing" for longer than the hard limit.
+ICAL_SYNC_TIME_LIMIT = env.int("ICAL_SYNC_TIME_LIMIT", default=90)
+ICAL_SYNC_SOFT_TIME_LIMIT = env.int(
+    "ICAL_SYNC_SOFT_TIME_LIMIT", default=max(1, ICAL_SYNC_TIME_LIMIT - 30)
+)
+if ICAL_SYNC_SOFT_TIME_LIMIT > ICAL_SYNC_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "ICAL_SYNC_SOFT_TIME_LIMIT must not exceed ICAL_SYNC_TIME_LIMIT"
+    )
 
 # --- Internationalisation and time ---------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,11 +1,20 @@
 """Availability sync with external iCal calendars (Airbnb, Booking.com, …).
 
 Import: ``calendar_feed_sync`` fetches one feed (conditional GET through the SSRF
-guard), turns it into ``ExternalBlock`` rows (one per feed × date × event UID),
-recomputes ``Slot.blocked`` on the dates that changed and records ``SyncConflict``
-rows where an imported block lands on persons we already sold. Failures of any kind
-(unreachable, slow, HTTP error, malformed, too large, suspiciously empty) never touch
-availability: the feed keeps its last good state, records the error and backs off.
+guard), reads it in a child process with CPU and memory limits (``sandbox``), turns it
+into ``ExternalBlock`` rows (one per feed × date × event UID), recomputes
+``Slot.blocked`` on the dates that changed and records ``SyncConflict`` rows where an
+imported block lands on persons we already sold. Failures of any kind (unreachable,
+slow, HTTP error, malformed, too large, too costly to read, suspiciously empty, the
+task's time limit, an unexpected error) never touch availability: the feed keeps its
+last good state, records the error (cleaned of control characters) and backs off
+(interval × 2^failures, at most a day; a success resets it). A sync killed before it
+could record anything (hard time limit, worker lost) leaves ``sync_started_at`` set,
+and the dispatcher's sweep records it (``calendar_feed_sweep_stuck``). Events the
+feed gets wrong but that block nothing (ending before they start) are ignored and
+reported in ``last_error`` of a sync that otherwise succeeded.
+
+Only feeds of approved providers are added and synced.
 
 One feed is never synced by two workers at once: a cache mutex (``cache.add``; Redis
 in production, local memory in eager mode) covers the whole run, and on PostgreSQL the
@@ -31,6 +40,7 @@ from enum import StrEnum
 
 import httpx
 import icalendar
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -53,7 +63,16 @@ from providers.models import (
     new_token,
 )
 from providers.selectors import slot_keys
-from providers.sync.ical import CalendarParseError, ParsedFeed, content_hash, parse_feed
+from providers.sync.ical import (
+    ERROR_MAX_LENGTH,
+    CalendarParseError,
+    ParsedFeed,
+    ParseLimits,
+    clean_text,
+    content_hash,
+    parse_feed,
+)
+from providers.sync.sandbox import ChildStats, LimitExceeded, run_limited
 from tourism.net import FetchError, clean_http_url, fetch, guarded_client
 
 log = logging.getLogger(__name__)
@@ -84,6 +103,9 @@ class SyncResult:
     removed: int = 0
     conflicts_opened: int = 0
     conflicts_resolved: int = 0
+    # What reading the body cost the child process (0 when it was not read).
+    parse_cpu_seconds: float = 0.0
+    parse_peak_rss_kib: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -99,9 +121,24 @@ def calendar_feed_create(
     name: str = "",
     blocks_units: int | None = None,
 ) -> CalendarFeed:
-    """Connect an external calendar to a listing. The URL must be http(s) and point to
-    a public address (URLNotAllowed, field ``url``); it is checked again at every
-    fetch, when the connection is opened."""
+    """Connect an external calendar to a listing of an approved provider (else
+    ValidationError on ``provider``). The URL must be http(s) and point to a public
+    address (URLNotAllowed, field ``url``); it is checked again at every fetch, when
+    the connection is opened."""
+    provider_status = (
+        Provider.objects.filter(pk=listing.provider_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if provider_status != Provider.Status.APPROVED:
+        raise ValidationError(
+            {
+                "provider": _(
+                    "Calendars can be connected once our staff have approved your "
+                    "provider account."
+                )
+            }
+        )
     url = (url or "").strip()
     if url.lower().startswith("webcal://"):  # how calendar apps often share https
         url = "https://" + url[len("webcal://") :]
@@ -175,11 +212,14 @@ def calendar_feed_list_for_provider(*, provider: Provider) -> QuerySet[CalendarF
 def calendar_feed_claim_due(
     *, now: dt.datetime | None = None, limit: int | None = None
 ) -> list[int]:
-    """Active feeds whose next run is due (or never set), moved ``DISPATCH_LEASE``
-    ahead so the next dispatch does not enqueue them again while they wait."""
+    """Active feeds of approved providers whose next run is due (or never set),
+    moved ``DISPATCH_LEASE`` ahead so the next dispatch does not enqueue them again
+    while they wait."""
     now = now or timezone.now()
     due = (
-        CalendarFeed.objects.filter(is_active=True)
+        CalendarFeed.objects.filter(
+            is_active=True, listing__provider__status=Provider.Status.APPROVED
+        )
         .filter(Q(next_run_at__isnull=True) | Q(next_run_at__lte=now))
         .order_by(F("next_run_at").asc(nulls_first=True), "pk")
     )
@@ -191,6 +231,38 @@ def calendar_feed_claim_due(
         )
         CalendarFeed.objects.filter(pk__in=ids).update(next_run_at=now + DISPATCH_LEASE)
     return ids
+
+
+def stuck_after() -> dt.timedelta:
+    """How long a sync may stay "syncing" before the sweep says it was killed: the
+    task's hard time limit and a minute."""
+    return dt.timedelta(seconds=int(settings.ICAL_SYNC_TIME_LIMIT) + 60)
+
+
+def calendar_feed_sweep_stuck(*, now: dt.datetime | None = None) -> int:
+    """Record a failure (with backoff) on every feed whose sync started longer ago
+    than ``stuck_after()`` and never recorded its outcome: the task was killed by
+    its hard time limit, or its worker died. Returns how many."""
+    now = now or timezone.now()
+    seconds = int(stuck_after().total_seconds())
+    with transaction.atomic():
+        stuck = list(
+            CalendarFeed.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(sync_started_at__lt=now - stuck_after())
+            .order_by()
+        )
+        for feed in stuck:
+            _fail(
+                feed,
+                _(
+                    "The last sync did not finish within %(seconds)s seconds (it was "
+                    "stopped by its time limit, or its worker stopped); it will be "
+                    "tried again later."
+                )
+                % {"seconds": seconds},
+                now,
+            )
+    return len(stuck)
 
 
 # --- Sync -----------------------------------------------------------------------------
@@ -221,26 +293,87 @@ def horizon(*, zone: dt.tzinfo, now: dt.datetime) -> tuple[dt.date, dt.date]:
 
 def calendar_feed_sync(*, feed_id: int, now: dt.datetime | None = None) -> SyncResult:
     """Fetch and apply one feed. Never raises for a bad feed: the result says what
-    happened and the feed's status fields record it."""
+    happened and the feed's status fields record it; so do the Celery soft time
+    limit and unexpected errors (a database that is down still raises)."""
+    now = now or timezone.now()
     key, token = _lock_key(feed_id), uuid.uuid4().hex
     if not cache.add(key, token, timeout=_lock_seconds()):
         return SyncResult(feed_id, SyncStatus.SKIPPED, _("Skipped: already running."))
     try:
-        return _sync(feed_id, now or timezone.now())
+        return _sync(feed_id, now)
+    except SoftTimeLimitExceeded:
+        log.warning("calendar feed %s: the sync hit its soft time limit", feed_id)
+        return _fail_by_id(
+            feed_id,
+            _("The sync took longer than its time limit and was stopped."),
+            now,
+        )
+    except Exception as exc:
+        log.exception("calendar feed %s: the sync failed unexpectedly", feed_id)
+        return _fail_by_id(
+            feed_id,
+            _("The sync stopped on an unexpected error (%(error)s).")
+            % {"error": clean_text(str(exc) or type(exc).__name__, 160)},
+            now,
+        )
     finally:
         if cache.get(key) == token:
             cache.delete(key)
 
 
-def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
-    feed = (
+def _start(feed_id: int) -> CalendarFeed | None:
+    """The feed, marked as syncing, if it is active, its provider approved and no
+    other process holds its row; else None.
+
+    On PostgreSQL the mark is one ``UPDATE`` whose row comes from ``FOR UPDATE SKIP
+    LOCKED`` (a row another process is writing is skipped at once, not waited for),
+    in its own statement: no extra transaction round trips on every sync. Other
+    databases have no row locks to skip.
+    """
+    now = timezone.now()
+    if connection.features.has_select_for_update_skip_locked:
+        feeds, listings = CalendarFeed._meta.db_table, Listing._meta.db_table
+        providers = Provider._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {feeds} SET sync_started_at = %s WHERE id = (
+                    SELECT f.id FROM {feeds} f
+                    JOIN {listings} l ON l.id = f.listing_id
+                    JOIN {providers} p ON p.id = l.provider_id
+                    WHERE f.id = %s AND f.is_active AND p.status = %s
+                    FOR UPDATE OF f SKIP LOCKED
+                ) RETURNING id
+                """,
+                [now, feed_id, Provider.Status.APPROVED],
+            )
+            started = cursor.fetchone() is not None
+    else:
+        started = bool(
+            CalendarFeed.objects.filter(
+                pk=feed_id,
+                is_active=True,
+                listing__provider__status=Provider.Status.APPROVED,
+            ).update(sync_started_at=now)
+        )
+    if not started:
+        return None
+    return (
         CalendarFeed.objects.select_related("listing__place__country")
         .filter(pk=feed_id)
         .order_by()
         .first()
     )
-    if feed is None or not feed.is_active:
-        return SyncResult(feed_id, SyncStatus.SKIPPED, _("Skipped: feed not active."))
+
+
+def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
+    feed = _start(feed_id)
+    if feed is None:
+        return SyncResult(
+            feed_id,
+            SyncStatus.SKIPPED,
+            _("Skipped: feed not active, provider not approved, or already running."),
+        )
     zone = feed.listing.place.zone
     first, last = horizon(zone=zone, now=now)
     # The horizon rolls forward every day: the first sync of a local day fetches and
@@ -284,11 +417,9 @@ def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
         _succeed(feed, now, **validators)
         return SyncResult(feed_id, SyncStatus.UNCHANGED)
     try:
-        parsed = parse_feed(
-            response.content, zone=feed.listing.place.zone, first=first, last=last
-        )
+        parsed, cost = _parse(response.content, zone=zone, first=first, last=last)
     except CalendarParseError as exc:
-        return _fail(feed, exc.message, now)
+        return _fail(feed, exc.message, now, cost=getattr(exc, "child_stats", None))
     if parsed.event_count == 0 and (feed.last_event_count or 0) > 0:
         return _fail(
             feed,
@@ -298,10 +429,67 @@ def _sync(feed_id: int, now: dt.datetime) -> SyncResult:
             )
             % {"count": feed.last_event_count},
             now,
+            cost=cost,
         )
     return _apply(
-        feed, parsed, first=first, last=last, digest=digest, now=now, **validators
+        feed,
+        parsed,
+        first=first,
+        last=last,
+        digest=digest,
+        now=now,
+        cost=cost,
+        **validators,
     )
+
+
+def _parse(
+    body: bytes, *, zone: dt.tzinfo, first: dt.date, last: dt.date
+) -> tuple[ParsedFeed, ChildStats]:
+    """``parse_feed`` in a child process under the ICAL_* limits; a limit hit is a
+    CalendarParseError saying which (with ``child_stats``)."""
+    cpu_seconds = int(settings.ICAL_PARSE_CPU_SECONDS)
+    # Wall-clock time for that CPU time on a busy machine (2 CPUs shared with the
+    # web, the database and other workers).
+    wall_seconds = 3 * cpu_seconds + 10
+    memory_mb = int(settings.ICAL_PARSE_MEMORY_MB)
+    try:
+        return run_limited(
+            parse_feed,
+            body,
+            zone=zone,
+            first=first,
+            last=last,
+            limits=ParseLimits(
+                max_instances=int(settings.ICAL_MAX_INSTANCES),
+                max_blocks=int(settings.ICAL_MAX_BLOCKS),
+            ),
+            cpu_seconds=cpu_seconds,
+            memory_bytes=memory_mb << 20,
+            wall_seconds=wall_seconds,
+        )
+    except LimitExceeded as exc:
+        messages = {
+            "cpu": _(
+                "Reading the feed took more than %(seconds)s seconds of processor "
+                "time; it was stopped."
+            ),
+            "time": _(
+                "Reading the feed took more than %(wall)s seconds; it was stopped."
+            ),
+            "memory": _(
+                "Reading the feed needed more than %(mb)s MB of memory; it was stopped."
+            ),
+        }
+        message = messages.get(exc.kind, _("Reading the feed failed (%(detail)s).")) % {
+            "seconds": cpu_seconds,
+            "wall": wall_seconds,
+            "mb": memory_mb,
+            "detail": exc.kind + (f": {exc.detail}" if exc.detail else ""),
+        }
+        error = CalendarParseError(message)
+        error.child_stats = exc.child_stats  # type: ignore[attr-defined]
+        raise error from exc
 
 
 @functools.lru_cache(maxsize=4)
@@ -313,9 +501,12 @@ def _http_client(timeout: float) -> httpx.Client:
 
 
 def _header(value: str | None, max_length: int) -> str:
-    """A validator header to store; one too long to store whole is not stored."""
+    """A validator header to store; one too long to store whole, or with control
+    characters, is not stored."""
     value = (value or "").strip()
-    return value if len(value) <= max_length else ""
+    if len(value) > max_length or clean_text(value, max_length) != value:
+        return ""
+    return value
 
 
 def _succeed(feed: CalendarFeed, now: dt.datetime, **fields: object) -> None:
@@ -324,13 +515,22 @@ def _succeed(feed: CalendarFeed, now: dt.datetime, **fields: object) -> None:
         last_success_at=now,
         consecutive_failures=0,
         next_run_at=now + _interval(feed),
+        sync_started_at=None,
         **fields,
     )
 
 
-def _fail(feed: CalendarFeed, message: str, now: dt.datetime) -> SyncResult:
+def _fail(
+    feed: CalendarFeed,
+    message: str,
+    now: dt.datetime,
+    *,
+    cost: ChildStats | None = None,
+) -> SyncResult:
     """Record a failure and back off (interval × 2^failures, at most 24 h); the blocks
-    and slots are left exactly as they were."""
+    and slots are left exactly as they were. The message is stored cleaned of
+    control characters (PostgreSQL refuses NUL) and cut to ERROR_MAX_LENGTH."""
+    message = clean_text(message, ERROR_MAX_LENGTH)
     failures = feed.consecutive_failures + 1
     delay = min(_interval(feed) * 2 ** min(failures, 16), MAX_BACKOFF)
     CalendarFeed.objects.filter(pk=feed.pk).update(
@@ -339,9 +539,25 @@ def _fail(feed: CalendarFeed, message: str, now: dt.datetime) -> SyncResult:
         last_error_at=now,
         consecutive_failures=failures,
         next_run_at=now + delay,
+        sync_started_at=None,
     )
     log.warning("calendar feed %s failed (%s in a row): %s", feed.pk, failures, message)
-    return SyncResult(feed.pk, SyncStatus.FAILED, message)
+    cost = cost or ChildStats()
+    return SyncResult(
+        feed.pk,
+        SyncStatus.FAILED,
+        message,
+        parse_cpu_seconds=cost.cpu_seconds,
+        parse_peak_rss_kib=cost.peak_rss_kib,
+    )
+
+
+def _fail_by_id(feed_id: int, message: str, now: dt.datetime) -> SyncResult:
+    """``_fail`` for a sync that was interrupted: the feed read again, fresh."""
+    feed = CalendarFeed.objects.filter(pk=feed_id).order_by().first()
+    if feed is None:
+        return SyncResult(feed_id, SyncStatus.SKIPPED, _("Skipped: feed gone."))
+    return _fail(feed, message, now)
 
 
 def _lock_listing(listing_id: int) -> Listing:
@@ -361,11 +577,13 @@ def _apply(
     last: dt.date,
     digest: str,
     now: dt.datetime,
+    cost: ChildStats,
     etag: str,
     last_modified: str,
 ) -> SyncResult:
     """Write the feed's blocks inside the horizon, recompute the dates that changed,
-    open and resolve conflicts, then notify about the new ones."""
+    open and resolve conflicts, then notify about the new ones. Events the parser
+    ignored are reported in ``last_error`` (the sync itself succeeded)."""
     with transaction.atomic():
         # of=("self",) and no default ordering: the models' Meta.ordering joins
         # listing and provider, and FOR UPDATE would lock (and skip on) those rows.
@@ -414,6 +632,12 @@ def _apply(
             feed_dates=parsed.dates,
             now=now,
         )
+        problems = {}
+        if parsed.problems:
+            problems = {
+                "last_error": clean_text(" ".join(parsed.problems), ERROR_MAX_LENGTH),
+                "last_error_at": now,
+            }
         _succeed(
             feed,
             now,
@@ -421,6 +645,7 @@ def _apply(
             last_modified=last_modified,
             content_hash=digest,
             last_event_count=parsed.event_count,
+            **problems,
         )
     if opened:
         _notify_conflicts(feed=feed, listing=listing, conflicts=opened)
@@ -431,6 +656,8 @@ def _apply(
         removed=len(gone),
         conflicts_opened=len(opened),
         conflicts_resolved=resolved,
+        parse_cpu_seconds=cost.cpu_seconds,
+        parse_peak_rss_kib=cost.peak_rss_kib,
     )
 
 

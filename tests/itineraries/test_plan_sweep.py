@@ -11,6 +11,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from itineraries.models import TripPlan
+from itineraries.selectors import plan_secret_hash
 from itineraries.services import plans_sweep_stuck
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +19,13 @@ pytestmark = pytest.mark.django_db
 REQUEST = {"origin": "cusco", "destination": "la-paz", "start_date": "2027-05-01"}
 
 
+SECRET = "sweep-test-secret"
+
+
 def plan(status: str, *, age_s: float, started: bool = True) -> TripPlan:
-    made = TripPlan.objects.create(request=REQUEST, status=status)
+    made = TripPlan.objects.create(
+        request=REQUEST, status=status, secret_hash=plan_secret_hash(SECRET)
+    )
     when = timezone.now() - dt.timedelta(seconds=age_s)
     TripPlan.objects.filter(pk=made.pk).update(
         created_at=when, started_at=when if started else None
@@ -58,7 +64,11 @@ def test_stuck_plans_are_queued_again_then_failed(settings, client):
     done.refresh_from_db()
     assert done.status == TripPlan.Status.SOLVED and done.requeues == 0
 
-    api = client.get(f"/api/v1/plans/{solving.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    api = client.get(
+        f"/api/v1/plans/{solving.pk}/",
+        HTTP_ACCEPT_LANGUAGE="es",
+        HTTP_X_PLAN_SECRET=SECRET,
+    )
     assert api.status_code == 200
     assert api.json()["status"] == "failed"
     assert api.json()["explanation"][0].startswith("No pudimos terminar")

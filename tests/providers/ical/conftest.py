@@ -40,6 +40,34 @@ def make_ics(*events: tuple[str, dt.date, dt.date]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
+# --- Hostile feeds -------------------------------------------------------------------
+
+# 196 bytes: one event repeating every second, for ever.
+SECONDLY = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+    b"UID:flood\r\nDTSTAMP:20261120T000000Z\r\nDTSTART:20261120T000000Z\r\n"
+    b"DTEND:20261120T000001Z\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+# Same, starting six years before the horizon (the work of reaching it counts).
+SECONDLY_FROM_2020 = SECONDLY.replace(b"20261120T", b"20200101T")
+# Every second of every 30 February: it never happens, but finding that out takes
+# a rule engine years of seconds.
+NEVER = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:never\r\n"
+    b"DTSTART:20261120T000000Z\r\nRRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=30\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+# 30,000 events of one line each: under 2 MB, but ~100 MB of parsed objects.
+TINY_EVENTS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+    + "".join(
+        f"BEGIN:VEVENT\r\nUID:{n}\r\nDTSTART;VALUE=DATE:20261201\r\nEND:VEVENT\r\n"
+        for n in range(30_000)
+    )
+    + "END:VCALENDAR\r\n"
+).encode()
+
+
 @pytest.fixture
 def provider(small_catalogue) -> Provider:
     return Provider.objects.create(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from providers.models import CalendarFeed
+from providers.models import CalendarFeed, Provider
 from tests.providers.portal import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,38 @@ def test_provider_can_rotate_the_export_address(setup):
     assert client.get(f"/providers/ical/{old}.ics").status_code == 404
     page = client.get(f"/provider/listings/{listing.pk}/feeds/").content.decode()
     assert listing.ical_token in page
+
+
+@pytest.mark.parametrize("status", [Provider.Status.PENDING, Provider.Status.SUSPENDED])
+def test_a_provider_not_approved_gets_a_form_error(small_catalogue, settings, status):
+    """A provider waiting for approval (or suspended) sees why calendars cannot be
+    added yet, and posting the form answers with that error, not a 500."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    provider = f.make_provider(status=status)
+    listing = f.make_listing(provider)
+    client = f.logged_in(f.make_member(provider))
+    page = client.get(f"/provider/listings/{listing.pk}/feeds/")
+    assert "once our staff have approved" in page.content.decode()
+    response = client.post(
+        f"/provider/listings/{listing.pk}/feeds/",
+        {"name": "Airbnb", "url": "http://127.0.0.1:8765/cal.ics"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].non_field_errors()
+    assert any("once our staff have approved" in str(e) for e in errors)
+    assert "once our staff have approved" in response.content.decode()
+    assert not CalendarFeed.objects.exists()
+
+
+def test_the_approval_error_is_translated(small_catalogue, settings):
+    """In Spanish the same error reads in Spanish."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    provider = f.make_provider(status=Provider.Status.PENDING)
+    listing = f.make_listing(provider)
+    client = f.logged_in(f.make_member(provider))
+    response = client.post(
+        f"/provider/listings/{listing.pk}/feeds/",
+        {"name": "Airbnb", "url": "http://127.0.0.1:8765/cal.ics"},
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert "Podrá conectar calendarios cuando" in response.content.decode()

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalogue', '0007_leg_stops'),
-        ('providers', '0006_listing_end_place'),
+        ('providers', '0007_merge_end_place_sync_started'),
     ]
 
     operations = [
