@@ -247,6 +247,16 @@ class Place(Fact):
         help_text=_("The altitude planning uses (sleeping altitude for towns)"),
     )
     altitude_note = models.TextField(_("altitude note"), blank=True)
+    # Isla del Sol's north: closed 2017–2019 by a conflict between communities,
+    # volatile since. Plans go there only when the traveller asks, with a warning.
+    access_confirm = models.BooleanField(
+        _("access to confirm locally"),
+        default=False,
+        help_text=_(
+            "Access changes with local agreements: plans go here only when the "
+            "traveller asks for something here, and warn them to confirm it."
+        ),
+    )
 
     class Meta:
         ordering = ["slug"]

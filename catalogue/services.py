@@ -275,6 +275,7 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 ),
                 "altitude_m": int(raw["altitude_m"]),
                 "altitude_note": str(raw.get("altitude_note") or ""),
+                "access_confirm": bool(raw.get("access_confirm", False)),
                 **_fact(raw, where),
             },
             update=update,

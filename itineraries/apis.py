@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +34,18 @@ MAX_LISTED = 30
 SIGHT_PREFIX = "sight:"
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "description": "a listing id"},
+            {
+                "type": "string",
+                "pattern": "^sight:[-a-z0-9_]+$",
+                "description": "a sight, as in /api/v1/sights/",
+            },
+        ]
+    }
+)
 class ItemField(serializers.Field):
     """A must-see or excluded item: a listing id, or ``"sight:<slug>"``."""
 

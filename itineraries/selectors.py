@@ -208,6 +208,7 @@ def world_load(
             latitude=float(p.latitude),
             longitude=float(p.longitude),
             kind=p.kind,
+            access_confirm=p.access_confirm,
         )
         for p in place_rows
     }
@@ -491,6 +492,11 @@ def _links(persons: int) -> dict[tuple[str, str], tuple[Link, ...]]:
     return {pair: tuple(options) for pair, options in links.items()}
 
 
+# A sight open at all hours (a village, a plaza, a viewpoint) is visited in
+# daylight: the sun sets about 17:45 (June) to 18:45 (December) at the lake.
+VISIT_DAYLIGHT = (dt.time(6, 30), dt.time(19, 0))
+
+
 def _sight_offers(
     epoch: dt.datetime,
     first: dt.date,
@@ -510,7 +516,8 @@ def _sight_offers(
         day = first
         while day <= last:
             found = []
-            for opens, closes in sight.windows_on(day):
+            windows = [VISIT_DAYLIGHT] if sight.always_open else sight.windows_on(day)
+            for opens, closes in windows:
                 lo = _world_minute(epoch, place.zone, day, opens)
                 hi = _world_minute(epoch, place.zone, day, closes) - sight.visit_min
                 if hi >= lo:

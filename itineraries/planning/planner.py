@@ -130,6 +130,24 @@ class PlanResult:
     fixes: list[dict] = field(default_factory=list)
 
 
+def volatile_allowed(world: World, request: PlanRequest) -> set[str]:
+    """Places whose access is volatile (the north of Isla del Sol) that this plan
+    may use: those of the clusters where the traveller asked for something (a
+    must-see, or a step kept in a re-plan). Plans default to the secure side."""
+    wanted = set(request.include) | set(request.pinned)
+    clusters = {
+        world.cluster(place)
+        for offer in world.offers
+        if offer.key in wanted
+        for place in (offer.place, offer.ends_at)
+    }
+    return {
+        slug
+        for slug, place in world.places.items()
+        if place.access_confirm and world.cluster(slug) in clusters
+    }
+
+
 def plan_currency(request: PlanRequest, world: World) -> str:
     if request.budget:
         return request.budget.currency
@@ -154,6 +172,9 @@ class Planner:
         boost: tuple[ItemKey, ...] = (),
         only_boosted: bool = False,
     ) -> None:
+        self.volatile_allowed = volatile_allowed(world, request)
+        volatile = {s for s, p in world.places.items() if p.access_confirm}
+        world = world.without_places(volatile - self.volatile_allowed)
         self.world = world
         self.request = request
         self.time_limit_s = time_limit_s
@@ -164,6 +185,7 @@ class Planner:
             self.via = "any"
         self.currency = plan_currency(request, world)
         self.persons = request.persons
+        self._runs: dict[int, tuple[Ride, ...]] | None = None
         excluded = set(request.exclude)
         self.offers: dict[ItemKey, Offer] = {
             o.key: o for o in world.offers if o.key not in excluded
@@ -290,6 +312,18 @@ class Planner:
             place, self.world.stay_estimates.get("*", (10000, "PEN"))
         )
         return per_person * self.persons, currency
+
+    def runs_of(self, departure_id: int) -> tuple[Ride, ...]:
+        """The runs of one timetabled departure in the world, in time order."""
+        if self._runs is None:
+            runs: dict[int, list[Ride]] = defaultdict(list)
+            for ride in self.world.rides:
+                runs[ride.departure_id].append(ride)
+            self._runs = {
+                key: tuple(sorted(rides, key=lambda r: r.depart))
+                for key, rides in runs.items()
+            }
+        return self._runs.get(departure_id, ())
 
     def overnight_places(self) -> set[str]:
         return set(HUBS) | {p for s in self.world.satellites.values() for p in s}

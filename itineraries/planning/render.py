@@ -433,6 +433,33 @@ class _PlanWriter:
         return found
 
 
+def _later_run(planner: Planner, hop: Hop, arrive_by: int) -> Hop:
+    """The latest run of the same departure (same date, seats, no border on the
+    way, no bookable seats of its own) that arrives by ``arrive_by``; the hop
+    itself when none is later or the traveller kept that ride."""
+    ride = hop.ride
+    assert ride is not None
+    request = planner.request
+    if ride.passage is not None or ride.listing_id is not None:
+        return hop
+    if ride.key in request.keep_rides or ride.key in request.pinned_rides:
+        return hop
+    best = ride
+    for other in planner.runs_of(ride.departure_id):
+        if (
+            best.depart < other.depart
+            and other.arrive <= arrive_by
+            and other.arrive - other.depart == ride.arrive - ride.depart
+            and other.depart - ride.depart < 24 * 60  # the same day's service
+            and other.seats_ok
+            and other.passage is None
+            and other.listing_id is None
+            and other.key not in request.drop_rides
+        ):
+            best = other
+    return hop if best is ride else Hop.of_ride(best)
+
+
 def clock_change(world, passage) -> int:
     """Hours the clock moves passing from the first post to the second."""
     first = world.local(passage.first_side, passage.arrive)
@@ -486,7 +513,15 @@ def render_plan(
                     travel = problem.travel[visit.node][following.node]
                     latest = following.start - travel - hop.minutes
                     start = max(visit.start, min(hop.latest, latest))
-                writer.hop(hop, start, day_trip=(day.index, hop.key) in excursion_hops)
+                day_trip = (day.index, hop.key) in excursion_hops
+                if hop.fixed and position + 1 < len(tour.visits):
+                    following = tour.visits[position + 1]
+                    if meta[following.node][0] != "hop":
+                        # A frequent service (a minibus every 30 min): take the
+                        # last run that still makes the next step, not the first.
+                        travel = problem.travel[visit.node][following.node]
+                        hop = _later_run(planner, hop, following.start - travel)
+                writer.hop(hop, start, day_trip=day_trip)
             elif ref.key not in covered:  # type: ignore[attr-defined]
                 writer.item(ref, visit.start)  # type: ignore[arg-type]
         # Back to where the day ends (a day trip's last transfer is a hop; this is
@@ -501,6 +536,23 @@ def render_plan(
             {"date": day.date.isoformat(), "night": night, "steps": writer.steps}
         )
     assert writer.here == request.destination, (writer.here, request.destination)
+    volatile = [
+        slug
+        for slug in dict.fromkeys(
+            step["to"] for day_json in days for step in day_json["steps"]
+        )
+        if world.places[slug].access_confirm
+    ]
+    for slug in volatile:
+        writer.warnings.append(
+            Msg(
+                gettext_noop(
+                    "Access to %(place)s changes with local agreements (it has been "
+                    "closed to visitors before): confirm it locally the day before."
+                ),
+                {"place": world.places[slug].name},
+            )
+        )
     if writer.unverified:
         # One notice for all of them, not one per ride.
         writer.warnings.insert(

@@ -28,6 +28,7 @@ links; between clusters only by rides, or by the links of a day trip out and bac
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Mapping
@@ -139,6 +140,7 @@ class PlaceInfo:
     latitude: float
     longitude: float
     kind: str = "town"
+    access_confirm: bool = False  # access changes with local agreements
 
     @property
     def by_water(self) -> bool:
@@ -339,6 +341,33 @@ class World:
 
     def cluster(self, place: str) -> str:
         return self.clusters.get(place, place)
+
+    def without_places(self, places: set[str]) -> World:
+        """This world without any way to, from or through ``places`` and without
+        what is offered there (places whose access is volatile, when the traveller
+        did not ask for them)."""
+        if not places:
+            return self
+
+        def touches(*slugs: str | None) -> bool:
+            return any(slug in places for slug in slugs)
+
+        return dataclasses.replace(
+            self,
+            rides=tuple(
+                r
+                for r in self.rides
+                if not touches(r.origin, r.destination, *(s.place for s in r.stops))
+            ),
+            offers=tuple(o for o in self.offers if not touches(o.place, o.end_place)),
+            links={
+                pair: links for pair, links in self.links.items() if not touches(*pair)
+            },
+            satellites={
+                hub: tuple(p for p in sats if p not in places)
+                for hub, sats in self.satellites.items()
+            },
+        )
 
     def km(self, a: str, b: str) -> float:
         pa, pb = self.places[a], self.places[b]

@@ -423,3 +423,31 @@ def test_an_experience_that_visits_a_sight_is_not_followed_by_the_sight(covers):
             )
         )
     assert_path(result, "cusco", "la-paz")
+
+
+def test_the_north_of_isla_del_sol_only_when_asked_for():
+    """Access to Challapampa is volatile (closed 2017–2019): plans keep to the
+    south of the island by default even for a hiker, and go north only for a
+    must-see there, with a warning to confirm access locally."""
+    builder = route_world()
+    builder.volatile = {"isla-del-sol-challapampa"}
+    world = builder.build()
+    hiker = {"hiking": 5, "archaeology": 5}
+    result = plan(world, days=7, interests=hiker)
+    assert result.status == "solved", english(result.explanation)
+    places = {s["to"] for s in all_steps(result)} | {
+        s["from"] for s in all_steps(result)
+    }
+    assert "isla-del-sol-challapampa" not in places
+    assert "isla-del-sol-yumani" in places  # the island itself is still visited
+    assert "confirm it locally" not in english(result.warnings)
+
+    asked = plan(world, days=7, interests=hiker, include=("sight:is-chincana",))
+    assert asked.status == "solved", english(asked.explanation)
+    assert any(
+        s["kind"] == "sight" and s["sight"] == "is-chincana" for s in all_steps(asked)
+    )
+    assert "Access to Challapampa changes with local agreements" in english(
+        asked.warnings
+    )
+    assert_path(asked, "cusco", "la-paz")

@@ -85,6 +85,7 @@ class WorldBuilder:
     links: dict[tuple[str, str], list[Link]] = field(default_factory=dict)
     kasani_closes: str = "20:00"
     satellites: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    volatile: set[str] = field(default_factory=set)  # access to confirm locally
     _next_id: int = 1
 
     def ride(
@@ -333,6 +334,7 @@ class WorldBuilder:
                 latitude=COORDS.get(slug, (-15.0, -70.0))[0],
                 longitude=COORDS.get(slug, (-15.0, -70.0))[1],
                 kind="island" if slug in ISLANDS else "town",
+                access_confirm=slug in self.volatile,
             )
             for slug, (name, country, altitude) in PLACES.items()
         }
