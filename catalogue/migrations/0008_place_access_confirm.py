@@ -3,13 +3,18 @@
 from django.db import migrations, models
 
 # The north of Isla del Sol (route-facts-2 §3.1): set on databases seeded before
-# the field existed (a fresh seed sets it from route.yaml).
+# the field existed (a fresh seed sets it from route.yaml). Isla del Sol's two
+# villages are on an island (reached only by water), as route.yaml now says.
 VOLATILE = ("isla-del-sol-challapampa", "chincana")
+ISLAND_VILLAGES = ("isla-del-sol-yumani", "isla-del-sol-challapampa")
 
 
 def north_needs_confirming(apps, schema_editor):
     Place = apps.get_model("catalogue", "Place")
     Place.objects.filter(slug__in=VOLATILE).update(access_confirm=True)
+    Place.objects.filter(slug__in=ISLAND_VILLAGES, kind="village").update(
+        kind="island"
+    )
 
 
 class Migration(migrations.Migration):

@@ -33,6 +33,11 @@ with the reason a traveller would recognise:
   replaces with Uros on the way to a Taquile homestay".
 * **Changing beds** (``CHANGE_OF_BED_POINTS``): every move to another bed costs 120
   — "a new village every night is a trip spent packing".
+* **The lake's islands** (``ISLAND_POINTS``): setting foot on an island of the
+  lake (the Uros, Taquile, Amantaní, Isla del Sol, Isla de la Luna) is worth 300,
+  once per island, by a day trip or a first night there — "a trip along Lake
+  Titicaca that never leaves the shore misses what it is for; Isla del Sol is why
+  one stops in Copacabana".
 * **Islands** (``ISLAND_NIGHTS_MAX``): no more than two nights in a row on one
   island unless a must-see needs it — "the third day on Amantaní has nothing new".
 * **Cost** (``POINTS_PER_USD``): 2 points per US dollar each person pays — "a S/ 150
@@ -67,6 +72,7 @@ DESTINATION_NIGHT_POINTS = 600
 PING_PONG_POINTS = 300
 CHANGE_OF_BED_POINTS = 120
 ISLAND_NIGHTS_MAX = 2
+ISLAND_POINTS = 300
 POINTS_PER_USD = 2
 POINTS_PER_RIDE_MINUTE = 1 / 3
 NIGHT_RIDE_POINTS = 150

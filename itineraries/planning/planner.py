@@ -1170,8 +1170,12 @@ class Planner:
         fixed = sum(d.fixed_points for d in skeleton.days)
         stay_points = sum(c.points for c in stays.values())
         total = solution.score + fixed + stay_points
-        total -= self._empty_trips(skeleton, meta, solution) * (
-            objective.NEW_PLACE_VISIT_POINTS + EMPTY_TRIP_POINTS
+        # Day trips the engine left empty lose their points and a penalty, so the
+        # same skeleton without them wins.
+        total -= sum(
+            day.trip_points + EMPTY_TRIP_POINTS
+            for day, tour in zip(skeleton.days, solution.tours, strict=True)
+            if day.excursion is not None and not self._trip_used(day, meta, tour)
         )
         return total, (stays, meta), problem, solution
 

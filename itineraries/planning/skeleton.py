@@ -60,6 +60,7 @@ ALTITUDE_STEP_M = 500
 ALTITUDE_RULE_ABOVE_M = 3000
 ACCLIMATISATION_NIGHTS = 2
 RIDES_FROM = dt.time(5, 0)  # a day's rides may leave from 05:20 (after boarding)
+ARRIVE_BEFORE_DARK = dt.time(19, 0)  # transfers reach places other than hubs by then
 RIDES_UNTIL = dt.time(23, 30)  # ... and arrive by 23:30 unless they run overnight
 
 
@@ -410,6 +411,10 @@ class SkeletonSearch:
         self.cluster_places: dict[str, list[str]] = defaultdict(list)
         for place, cluster in world.clusters.items():
             self.cluster_places[cluster].append(place)
+        # Clusters on an island of the lake (reached only by water).
+        self.island_clusters = {
+            world.cluster(slug) for slug, info in world.places.items() if info.by_water
+        }
         self.diagnosis = Diagnosis()
         self.exhausted = False  # set by skeletons(): every skeleton was yielded
         self.generated = 0
@@ -520,6 +525,13 @@ class SkeletonSearch:
                 arrive_by = self.day_end(day, link.destination)
         else:
             arrive_by = self.day_end(day, link.destination)
+            if link.destination not in HUBS:
+                # A village, an island or a site by road is reached before dark:
+                # a homestay reached at night is a bed, not a visit.
+                arrive_by = min(
+                    arrive_by,
+                    self.world.minute(link.destination, date, ARRIVE_BEFORE_DARK),
+                )
         opens = self.world.minute(link.origin, date, opens_at or RIDES_FROM)
         closes = self.world.minute(link.origin, date, closes_at or dt.time(22, 0))
         latest = min(closes, arrive_by - link.minutes)
@@ -970,6 +982,8 @@ class SkeletonSearch:
             p1, c1 = self.hop_value(go, False)
             p2, c2 = self.hop_value(back, False)
             points = objective.NEW_PLACE_VISIT_POINTS - p1 - p2 - self._early(go, d)
+            if excursion.cluster in self.island_clusters:
+                points += objective.ISLAND_POINTS
             yield excursion, (*kept, away), points, c1 + c2
 
     def _day_cap(self, state: _State) -> int:
@@ -1261,6 +1275,12 @@ class SkeletonSearch:
         before = slept.get(place, 0)
         stay, cost = self.night_values.get((place, self.dates[d]), (0, 0))
         points = objective.place_night_points(before)
+        if (
+            before == 0
+            and self.world.cluster(place) in self.island_clusters
+            and self.world.cluster(place) not in state.visited
+        ):
+            points += objective.ISLAND_POINTS
         if place == request.destination and before == 0:
             points += objective.DESTINATION_NIGHT_POINTS
         if before and not same:
