@@ -466,13 +466,15 @@ class Planner:
                 members = [p for p, c in world.clusters.items() if c == cluster]
                 if any(world.places[p].country != country for p in members):
                     continue
-                by_ride = (base, cluster) in ride_pairs and (
-                    cluster,
-                    base,
-                ) in ride_pairs
-                out = [p for p in members if (base, p) in world.links]
-                back = [p for p in members if (p, base) in world.links]
-                if by_ride or (out and back):
+                # Out and back, each by a ride or a transfer (a minibus there and
+                # a taxi back is a day trip too).
+                out = (base, cluster) in ride_pairs or any(
+                    (base, p) in world.links for p in members
+                )
+                back = (cluster, base) in ride_pairs or any(
+                    (p, base) in world.links for p in members
+                )
+                if out and back:
                     clusters.append(cluster)
                     continue
                 # No known way from here: a straight-line estimate to the cluster's

@@ -25,7 +25,7 @@ from itineraries.planning.skeleton import (
     Hop,
     Skeleton,
 )
-from itineraries.planning.world import Link, Offer, Pace, Ride, sight_key
+from itineraries.planning.world import HUBS, Link, Offer, Pace, Ride, sight_key
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import Planner, PlanResult, StayChoice
@@ -433,6 +433,35 @@ class _PlanWriter:
         return found
 
 
+def _retimed(
+    planner: Planner, day, tour, problem, meta
+) -> list[tuple[str, object, int]]:
+    """The day's visits as (kind, what, start), timed as a traveller would take
+    them: a frequent service from where they slept (a minibus every 30 min) at its
+    last run that still makes the next step, and a transfer leaving as late as the
+    next step allows (no waiting at a site before it opens). From the day's end
+    backwards, so a transfer to a re-timed ride leaves for the new time."""
+    visits = tour.visits
+    timed: list[tuple[str, object, int]] = [
+        (meta[v.node][0], meta[v.node][1], v.start) for v in visits
+    ]
+    for position in range(len(visits) - 1, -1, -1):
+        kind, ref, start = timed[position]
+        if kind != "hop" or position + 1 >= len(visits):
+            continue
+        hop: Hop = ref  # type: ignore[assignment]
+        next_kind, _next_ref, next_start = timed[position + 1]
+        travel = problem.travel[visits[position].node][visits[position + 1].node]
+        if not hop.fixed:
+            latest = next_start - travel - hop.minutes
+            start = max(start, min(hop.latest, latest))
+            timed[position] = (kind, hop, start)
+        elif next_kind != "hop" and hop.origin in (day.morning, *HUBS):
+            later = _later_run(planner, hop, next_start - travel)
+            timed[position] = (kind, later, later.earliest)
+    return timed
+
+
 def _later_run(planner: Planner, hop: Hop, arrive_by: int) -> Hop:
     """The latest run of the same departure (same date, seats, no border on the
     way, no bookable seats of its own) that arrives by ``arrive_by``; the hop
@@ -501,29 +530,14 @@ def render_plan(
         writer.day_index, writer.date, writer.steps = day.index, day.date, []
         assert writer.here == day.morning, (writer.here, day.morning)
         writer.now = max(writer.now, tour.departure)
-        for position, visit in enumerate(tour.visits):
-            kind, ref = meta[visit.node]
+        timed = _retimed(planner, day, tour, problem, meta)
+        for (kind, ref, start), visit in zip(timed, tour.visits, strict=True):
             if kind == "hop":
-                hop: Hop = ref  # type: ignore[assignment]
-                start = visit.start
-                if not hop.fixed and position + 1 < len(tour.visits):
-                    # A transfer leaves as late as the next step allows (no waiting
-                    # at a site before it opens).
-                    following = tour.visits[position + 1]
-                    travel = problem.travel[visit.node][following.node]
-                    latest = following.start - travel - hop.minutes
-                    start = max(visit.start, min(hop.latest, latest))
-                day_trip = (day.index, hop.key) in excursion_hops
-                if hop.fixed and position + 1 < len(tour.visits):
-                    following = tour.visits[position + 1]
-                    if meta[following.node][0] != "hop":
-                        # A frequent service (a minibus every 30 min): take the
-                        # last run that still makes the next step, not the first.
-                        travel = problem.travel[visit.node][following.node]
-                        hop = _later_run(planner, hop, following.start - travel)
-                writer.hop(hop, start, day_trip=day_trip)
+                original: Hop = meta[visit.node][1]  # type: ignore[assignment]
+                day_trip = (day.index, original.key) in excursion_hops
+                writer.hop(ref, start, day_trip=day_trip)  # type: ignore[arg-type]
             elif ref.key not in covered:  # type: ignore[attr-defined]
-                writer.item(ref, visit.start)  # type: ignore[arg-type]
+                writer.item(ref, start)  # type: ignore[arg-type]
         # Back to where the day ends (a day trip's last transfer is a hop; this is
         # the walk or taxi inside the evening's cluster).
         writer.go_to(day.evening)

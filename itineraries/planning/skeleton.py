@@ -61,6 +61,7 @@ ALTITUDE_RULE_ABOVE_M = 3000
 ACCLIMATISATION_NIGHTS = 2
 RIDES_FROM = dt.time(5, 0)  # a day's rides may leave from 05:20 (after boarding)
 ARRIVE_BEFORE_DARK = dt.time(19, 0)  # transfers reach places other than hubs by then
+SATELLITE_ARRIVE_BY = dt.time(17, 0)  # ... and a village to sleep in by then
 RIDES_UNTIL = dt.time(23, 30)  # ... and arrive by 23:30 unless they run overnight
 
 
@@ -665,6 +666,15 @@ class SkeletonSearch:
                 window = self._link_window(link, day_index, ready)
                 if window is None:
                     continue
+                if link.destination not in HUBS:
+                    # A night in a village is for seeing it: arrive with daylight
+                    # left (not at dusk, to leave at dawn).
+                    by = self.world.minute(
+                        link.destination, self.dates[day_index], SATELLITE_ARRIVE_BY
+                    )
+                    window = (window[0], min(window[1], by - link.minutes))
+                    if window[0] > window[1]:
+                        continue
                 hop = Hop(link=link, earliest=window[0], latest=window[1])
                 new = (*chain, hop)
                 found[link.destination].append(new)

@@ -451,3 +451,39 @@ def test_the_north_of_isla_del_sol_only_when_asked_for():
         asked.warnings
     )
     assert_path(asked, "cusco", "la-paz")
+
+
+def test_a_frequent_minibus_is_taken_at_its_last_run_that_makes_the_visit():
+    """Minibuses to Tiwanaku leave every 30 minutes from 06:00: for a 10:00 guided
+    visit the plan takes the 08:00 one (the 08:30 arrives at 10:00 sharp, with no
+    minutes to reach the meeting point), not the first of the day."""
+    builder = route_world()
+    builder.links.pop(("la-paz", "tiwanaku"), None)
+    first = len(builder.rides)
+    for i in range(10):
+        day = START + dt.timedelta(days=i)
+        for half_hours in range(19):  # 06:00 … 15:00
+            clock = f"{6 + half_hours // 2:02d}:{30 * (half_hours % 2):02d}"
+            builder.ride("la-paz", "tiwanaku", day, clock, 90, currency="BOB")
+    # One timetabled departure with many runs (as the seeded "leave when full").
+    builder.rides[first:] = [
+        dataclasses.replace(r, departure_id=999, key=f"999@{r.key.split('@')[1]}")
+        for r in builder.rides[first:]
+    ]
+    builder.activity(
+        9, "tiwanaku", "10:00", 150, tags=("archaeology",), community_run=True
+    )
+    world = builder.build()
+    result = plan(world, days=7, include=(9,), interests={"archaeology": 5})
+    assert result.status == "solved", english(result.explanation)
+    steps = all_steps(result)
+    visit = next(s for s in steps if s.get("listing") == 9)
+    ride = steps[steps.index(visit) - 1]
+    assert (ride["from"], ride["to"], ride["kind"]) == (
+        "la-paz",
+        "tiwanaku",
+        "transport",
+    )
+    assert ride["start"].endswith("T08:00:00-04:00"), ride["start"]
+    assert ride["end"] <= visit["start"]
+    assert_path(result, "cusco", "la-paz")

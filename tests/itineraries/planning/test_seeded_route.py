@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from itineraries.planning.planner import Planner
 from itineraries.planning.validate import validate_plan
+from itineraries.planning.world import HUBS
 from itineraries.selectors import world_load
 from itineraries.services import plan_request_build
 
@@ -95,6 +96,12 @@ def test_generated_requests_on_the_seeded_route_give_sound_plans(route):
             )
             == []
         )
+        for day in result.days[:-1]:
+            night = (day["night"] or {}).get("place")
+            if night and night not in HUBS:
+                # A village, an island or a site to sleep in is reached in daylight.
+                arrived = dt.datetime.fromisoformat(day["steps"][-1]["start"])
+                assert arrived.time() <= dt.time(19), (night, day["steps"][-1])
         for place, count in runs(nights(result)).items():
             assert count <= 2, (place, nights(result))
         if (origin, destination) == ("cusco", "la-paz") and days >= 5:
