@@ -1110,11 +1110,15 @@ class Planner:
         hop_cost = sum(
             self.hop_value(h, False)[1] for d in skeleton.days for h in d.hops
         )
+        # The transfers to and from the rides (Copacabana to Yampupata's boat) are
+        # paid whatever the engine chooses: the engine's budget leaves them out.
+        walk_cost = sum(self.anchor_cost(d) for d in skeleton.days)
         budget_left = None
         if request.budget is not None:
             budget_left = (
                 request.budget.amount_minor
                 - hop_cost
+                - walk_cost
                 - sum(c.plan_minor for c in stays.values())
             )
             if budget_left < 0:
@@ -1122,6 +1126,7 @@ class Planner:
                 budget_left = (
                     request.budget.amount_minor
                     - hop_cost
+                    - walk_cost
                     - sum(c.plan_minor for c in stays.values())
                 )
                 if budget_left < 0:
@@ -1262,16 +1267,29 @@ class Planner:
             if day.excursion is not None and not self._trip_used(day, meta, tour)
         )
 
+    def anchor_cost(self, day: DayPlan) -> int:
+        """What the transfers between the day's fixed points cost: from where the
+        day starts to its first ride, between rides, and from the last ride to where
+        the day ends (the rides in the order they leave)."""
+        total = 0
+        here = day.morning
+        for hop in sorted(day.hops, key=lambda h: (h.earliest, h.latest)):
+            total += self._transfer_cost(here, hop.origin)
+            here = hop.destination
+        return total + self._transfer_cost(here, day.evening)
+
+    def _transfer_cost(self, a: str, b: str) -> int:
+        if a == b:
+            return 0
+        connection = self.connection(a, b)
+        return 0 if connection is None else self.connection_cost(connection)
+
     def access_cost(self, base: str, offer: Offer) -> int:
         """What reaching ``offer`` from ``base`` inside its cluster and back costs
         (counted with the experience, so the budget holds)."""
         total = 0
         for a, b in ((base, offer.place), (offer.ends_at, base)):
-            if a == b:
-                continue
-            connection = self.connection(a, b)
-            if connection is not None:
-                total += self.connection_cost(connection)
+            total += self._transfer_cost(a, b)
         return total
 
     def item_windows(

@@ -22,6 +22,7 @@ from itineraries.planning.messages import Msg, Text
 from itineraries.planning.money import money
 from itineraries.planning.skeleton import (
     ACCLIMATISATION_NIGHTS,
+    BOARDING_MIN,
     Hop,
     Skeleton,
 )
@@ -173,13 +174,15 @@ class _PlanWriter:
         self.here, self.now = link.destination, leave + link.minutes
 
     def hop(self, hop: Hop, start: int, *, day_trip: bool = False) -> None:
-        self.go_to(hop.origin)
         if hop.ride is None:
             assert hop.link is not None
+            self.go_to(hop.origin, arrive_by=start)
             self.free_until(start)
             self.link_step(hop.link, start, day_trip=day_trip)
             return
         ride = hop.ride
+        # To the terminal or the pier in time to board, not hours before.
+        self.go_to(hop.origin, arrive_by=ride.depart - BOARDING_MIN)
         self.free_until(ride.depart - 30)
         self.ride(ride, day_trip=day_trip)
 
@@ -481,6 +484,7 @@ def _later_run(planner: Planner, hop: Hop, arrive_by: int) -> Hop:
             and other.arrive - other.depart == ride.arrive - ride.depart
             and other.depart - ride.depart < 24 * 60  # the same day's service
             and other.seats_ok
+            and (other.price_minor, other.currency) == (ride.price_minor, ride.currency)
             and other.passage is None
             and other.listing_id is None
             and other.key not in request.drop_rides

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -487,3 +488,51 @@ def test_a_frequent_minibus_is_taken_at_its_last_run_that_makes_the_visit():
     assert ride["start"].endswith("T08:00:00-04:00"), ride["start"]
     assert ride["end"] <= visit["start"]
     assert_path(result, "cusco", "la-paz")
+
+
+def test_the_budget_pays_the_transfer_to_a_boat_that_leaves_elsewhere():
+    """Isla del Sol's boats leave from Yampupata, a paid minibus ride from
+    Copacabana: the budget counts that minibus (and its way back), so a plan
+    priced to the céntimo never comes out over it."""
+    builder = route_world()
+    builder.rides = [
+        r
+        for r in builder.rides
+        if (r.origin, r.destination) != ("copacabana", "isla-del-sol-yumani")
+    ]
+    builder.daily(
+        "yampupata",
+        "isla-del-sol-yumani",
+        "09:30",
+        40,
+        days=16,
+        price=2000,
+        currency="BOB",
+        mode="boat",
+    )
+    builder.link("copacabana", "yampupata", 20, mode="combi", price=15000)
+    world = builder.build()
+    loose = plan(world, days=8, interests={"archaeology": 5, "hiking": 5})
+    assert loose.status == "solved", english(loose.explanation)
+    steps = all_steps(loose)
+    assert any(s["from"] == "yampupata" for s in steps)
+    combi = next(s for s in steps if s["to"] == "yampupata")
+    assert combi["price"] == {"amount": "150.00", "currency": "BOB"}
+    # Taken in time for the boat, not hours before it (no morning on the pier).
+    boat = steps[steps.index(combi) + 1]
+    assert boat["from"] == "yampupata", boat
+    waited = dt.datetime.fromisoformat(boat["start"]) - dt.datetime.fromisoformat(
+        combi["end"]
+    )
+    assert dt.timedelta(0) <= waited <= dt.timedelta(minutes=30), waited
+    total = int(Decimal(loose.totals["amount"]) * 100)
+    currency = loose.totals["currency"]
+    for cut in (0, 1, 5000, 20000):
+        budget = Budget(total - cut, currency)
+        result = plan(
+            world, days=8, interests={"archaeology": 5, "hiking": 5}, budget=budget
+        )
+        assert result.status in ("solved", "infeasible"), english(result.explanation)
+        if result.status == "solved":
+            spent = int(Decimal(result.totals["amount"]) * 100)
+            assert spent <= budget.amount_minor, (cut, spent, budget)

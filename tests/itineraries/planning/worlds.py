@@ -39,6 +39,7 @@ PLACES = {
     "desaguadero-pe": ("Desaguadero (Peru)", "PE", 3827),
     "desaguadero-bo": ("Desaguadero (Bolivia)", "BO", 3827),
     "copacabana": ("Copacabana", "BO", 3862),
+    "yampupata": ("Yampupata", "BO", 3850),
     "isla-del-sol-yumani": ("Isla del Sol", "BO", 4000),
     "isla-del-sol-challapampa": ("Challapampa", "BO", 3815),
     "tiwanaku": ("Tiwanaku", "BO", 3863),
@@ -53,6 +54,7 @@ COORDS = {
     "sillustani": (-15.72, -70.16),
     "llachon": (-15.72, -69.75),
     "copacabana": (-16.17, -69.09),
+    "yampupata": (-16.06, -69.18),
     "tiwanaku": (-16.56, -68.68),
     "la-paz": (-16.50, -68.15),
 }
