@@ -81,6 +81,9 @@ PIN_POINTS = 3000  # a re-plan's kept experience or sight: kept whenever it fits
 LONG_WALK_MIN = 60  # a walk (or transfer) inside a cluster this long is "the" walk
 MAX_LINKS = 3  # links in one connection inside a cluster
 MAX_REPAIRS = 5  # rounds of forbidding long walks and covered sights, solving again
+# Prices per active minute tried for the trip-level bound (quantiles of the
+# experiences' points per minute).
+MINUTE_PRICE_QUANTILES = (0.0, 0.25, 0.5, 0.7, 0.8, 0.9, 0.95)
 LOOK_SHARE = 0.35  # share of the time limit for enumerating skeletons
 # Engine effort per skeleton, in seconds of the engine's deterministic work budget
 # (iterations, not the wall clock, so a plan does not depend on the machine's load;
@@ -171,7 +174,9 @@ class Planner:
         via: str | None = None,
         boost: tuple[ItemKey, ...] = (),
         only_boosted: bool = False,
+        bound_seconds: float = 0.0,
     ) -> None:
+        self.bound_seconds = bound_seconds  # > 0: tighten the reported bound
         self.volatile_allowed = volatile_allowed(world, request)
         volatile = {s for s, p in world.places.items() if p.access_confirm}
         world = world.without_places(volatile - self.volatile_allowed)
@@ -953,6 +958,10 @@ class Planner:
             return self._infeasible(reasons, started)
         total, skeleton, stays, problem, solution = best
         bound = self._global_bound(search, [b for b, _ in candidates])
+        if self.bound_seconds > 0:
+            from itineraries.planning.bounds import tight_bound
+
+            bound = min(bound, tight_bound(self, search, total, self.bound_seconds))
         bound = max(bound, total)
         result = self._render(skeleton, stays, problem, solution)
         if timed_out:
@@ -1034,10 +1043,35 @@ class Planner:
             for k in keys
         ]
         trip = fixed + _fractional(items, cap * self.request.days)
-        bound = min(per_day, trip)
+        bound = min(per_day, trip, self._minutes_bound(search, items))
         if bound == float("-inf"):
             return max(tights, default=0)
         return math.ceil(bound)
+
+    def _minutes_bound(
+        self, search: SkeletonSearch, items: list[tuple[int, int]]
+    ) -> float:
+        """(c) Every experience counted once, priced against the time to do it: for
+        any price ``mu`` per active minute, the trip's experience points are at most
+        the sum over experiences of ``max(0, points - mu × minutes)`` plus ``mu``
+        times the active minutes of the best skeleton (its days' paces and free
+        windows). Valid for every ``mu``; the smallest over a few is taken."""
+        positive = [(v, m) for v, m in items if v > 0]
+        if not positive:
+            return float("inf")
+        densities = sorted(v / m for v, m in positive)
+        mus = {densities[int(q * (len(densities) - 1))] for q in MINUTE_PRICE_QUANTILES}
+        start = search.initial()
+        best = float("inf")
+        for mu in sorted(mus):
+            days = search.best_to_go(
+                lambda plan, _value, mu=mu: (
+                    plan.fixed_points + plan.stay_points + mu * _day_minutes(plan)
+                )
+            )(start)
+            rest = sum(max(0.0, v - mu * m) for v, m in positive)
+            best = min(best, days + rest)
+        return best
 
     # --- stays ------------------------------------------------------------------
 
@@ -1351,7 +1385,9 @@ class Planner:
     def _problem(
         self, skeleton: Skeleton, budget_left: int | None
     ) -> tuple[OrienteeringProblem, list[tuple[str, object]]]:
-        """The days as one orienteering problem; ``meta[i]`` says what node i is."""
+        """The days as one orienteering problem; ``meta[i]`` says what node i is
+        (tour i is the skeleton's i-th day, whatever the day's index)."""
+        first = skeleton.days[0].index
         meta: list[tuple[str, object]] = []
         places_in: list[str] = []
         places_out: list[str] = []
@@ -1382,7 +1418,7 @@ class Planner:
                         "windows": ((hop.earliest, hop.latest),),
                         "price_minor": self.hop_value(hop, False)[1],
                         "mandatory": True,
-                        "allowed_tours": frozenset({day.index}),
+                        "allowed_tours": frozenset({day.index - first}),
                         "active": False,
                         "name": hop.key,
                     },
@@ -1401,7 +1437,7 @@ class Planner:
                     "windows": tuple(_merge(windows[key])),
                     "price_minor": prices[key],
                     "mandatory": key in self.include,
-                    "allowed_tours": frozenset(tours_of[key]),
+                    "allowed_tours": frozenset(i - first for i in tours_of[key]),
                     "name": str(key),
                 },
                 "offer",
@@ -1557,6 +1593,13 @@ class Planner:
 
         stays, meta = stays_meta
         return render_plan(self, skeleton, stays, problem, meta, solution)
+
+
+def _day_minutes(plan: DayPlan) -> int:
+    """Most minutes of experiences and sights a day can hold: its pace's active
+    minutes, and no more than its free windows (they do not overlap)."""
+    free = sum(max(0, s.hi - s.lo) for s in plan.segments)
+    return min(plan.active_cap, free)
 
 
 def _fractional(items: Iterable[tuple[int, int]], capacity: int) -> int:
