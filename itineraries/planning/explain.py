@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from itineraries.planning.planner import Planner, PlanResult
 
 BUDGET_MARGIN = 1.10  # the budget fix offers this much above the cheapest plan
+# The budget fix tries these multiples of the least cost the explanation quotes
+# (a lower bound, or a route's cost without experiences) before the cost of the
+# plan made without a budget.
+BUDGET_STEPS = (1.10, 1.30, 1.60)
 FIXES_MIN_SECONDS = 3.0  # time for checking fixes (at least; else the solver limit)
 
 
@@ -160,8 +164,24 @@ def engine_failure(planner: Planner, skeleton, meta) -> Msg:
     )
 
 
-def msg_budget(planner: Planner, cheapest: float) -> Msg:
+def msg_budget(planner: Planner, cheapest: float, *, exact: bool = True) -> Msg:
+    """Over budget: the least cost of a route that was found (``exact``), else a
+    lower bound of every route's (quoted as "at least")."""
     assert planner.request.budget is not None
+    planner.cheapest_cost = int(cheapest)  # the budget fix starts from it
+    if not exact:
+        return Msg(
+            gettext_noop(
+                "A plan for these dates costs at least %(cost)s, above your "
+                "%(budget)s: raise the budget, or shorten the trip."
+            ),
+            {
+                "cost": money_text(int(cheapest), planner.currency),
+                "budget": money_text(
+                    planner.request.budget.amount_minor, planner.currency
+                ),
+            },
+        )
     return Msg(
         gettext_noop(
             "The cheapest feasible plan costs %(cost)s, above your %(budget)s: "
@@ -194,6 +214,12 @@ def explain_failure(
 ) -> list[Msg]:
     reasons: list[Msg] = []
     exists = search.best_to_go()(search.initial()) != float("-inf")
+    cut = getattr(search, "budget_cut", None)
+    if exists and search.exhausted and not search.generated and cut is not None:
+        # Every way through was cut by the budget before it was complete.
+        planner._cause = "budget"
+        least = max(cut, search.cheapest_to_go()(search.initial()))
+        return [msg_budget(planner, least, exact=False)]
     if not exists or (search.exhausted and not search.generated):
         # No route at all (the canonical bound says so, or the exhaustive search
         # found no complete skeleton even before the must-sees and the budget).
@@ -201,10 +227,14 @@ def explain_failure(
         return explain_route(planner, search)
     if cheapest_seen or stats["over_budget"] or planner._over_budget:
         planner._cause = "budget"
-        cheapest = search.cheapest_to_go()(search.initial())
-        if planner._over_budget:
-            cheapest = max(cheapest, min(planner._over_budget))
-        reasons.append(msg_budget(planner, cheapest))
+        # The least cost of a real route that was looked at (its cheapest nights,
+        # rides and nothing else), else a lower bound of every route's.
+        real = [*cheapest_seen, *planner._over_budget]
+        if real:
+            reasons.append(msg_budget(planner, min(real)))
+        else:
+            lower = search.cheapest_to_go()(search.initial())
+            reasons.append(msg_budget(planner, lower, exact=False))
         return reasons
     if stats["missing_include"]:
         planner._cause = "must_see"
@@ -456,9 +486,24 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
             {"include": list(candidate.include)},
             candidate,
         )
-    # A larger budget: the cost of the plan found without a budget, plus a margin.
+    # A larger budget: the least that gives a plan — the cheapest route's cost the
+    # explanation quotes, plus a margin — else the cost of the plan found without a
+    # budget, plus a margin.
     if request.budget is not None and "budget" in wanted:
-        raised = budget_for(request)
+        raised = None
+        least = planner.cheapest_cost
+        for factor in BUDGET_STEPS if least is not None else ():
+            trial = math.ceil(least * factor / 100.0) * 100
+            if trial <= request.budget.amount_minor:
+                continue
+            if time.perf_counter() > deadline:
+                break
+            candidate = replace(request, budget=Budget(trial, request.budget.currency))
+            if _solves(planner, candidate)[0]:
+                raised = trial
+                break
+        if raised is None:
+            raised = budget_for(request)
         if raised is not None:
             candidate = replace(request, budget=Budget(raised, request.budget.currency))
             offer(

@@ -244,6 +244,7 @@ class Planner:
         }
         self.excursion_clusters = self._excursion_clusters()
         self._over_budget: list[int] = []  # real least costs of routes over budget
+        self.cheapest_cost: int | None = None  # quoted by the budget explanation
         self._hop_values: dict[tuple[str, bool], tuple[int, int]] = {}
         self._usable: dict[tuple, tuple] = {}
         self._cause = ""  # why no plan: route, budget, must_see, keep, other
@@ -1556,9 +1557,11 @@ class Planner:
         return engine_failure(self, skeleton, meta)
 
     def _msg_budget(self, cheapest: float) -> Msg:
+        """Over budget before any route is looked at: ``cheapest`` is a lower bound
+        of every route's cost."""
         from itineraries.planning.explain import msg_budget
 
-        return msg_budget(self, cheapest)
+        return msg_budget(self, cheapest, exact=False)
 
     def _msg_acclimatisation(self) -> Msg:
         from itineraries.planning.explain import msg_acclimatisation

@@ -1418,6 +1418,7 @@ class SkeletonSearch:
         head = to_go(start)
         self.exhausted = False
         self.generated = 0
+        self.budget_cut: int | None = None  # least cost of a partial one cut
         if head == float("-inf"):
             self.exhausted = True
             return
@@ -1449,6 +1450,8 @@ class SkeletonSearch:
                 if cheapest is not None and budget is not None:
                     spent = cost + step_cost + (0 if nxt is None else cheapest(nxt))
                     if spent > budget:
+                        if self.budget_cut is None or spent < self.budget_cut:
+                            self.budget_cut = int(spent)
                         continue
                 total = points + value
                 heapq.heappush(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -536,3 +537,37 @@ def test_the_budget_pays_the_transfer_to_a_boat_that_leaves_elsewhere():
         if result.status == "solved":
             spent = int(Decimal(result.totals["amount"]) * 100)
             assert spent <= budget.amount_minor, (cut, spent, budget)
+
+
+def test_a_budget_that_cuts_every_route_is_named_as_the_cause():
+    """A homestay on Amantaní at 1 PEN a night makes the cheapest-cost estimate
+    (which forgets that nobody sleeps more than two nights on an island) far below
+    any real route. With the budget at that estimate, every route is cut by the
+    budget before it is complete: the explanation says the budget (with a higher
+    "at least" than the budget), not that nothing leaves, and the budget fix it
+    offers is a plan."""
+    builder = route_world()
+    builder.offers = [
+        o for o in builder.offers if not (o.kind == "stay" and o.place == "amantani")
+    ]
+    builder.stay(200, "amantani", price=100, days=16, community_run=True)
+    world = builder.build()
+    values = {"origin": "cusco", "destination": "puno", "days": 8, "adults": 1}
+    first = Planner(
+        world, request(**values, budget=Budget(100, "PEN")), time_limit_s=10
+    ).run()
+    estimate = re.search(r"at least ([\d.]+) PEN", english(first.explanation))
+    assert estimate, english(first.explanation)
+    budget = Budget(round(float(estimate.group(1)) * 100), "PEN")
+    result = Planner(world, request(**values, budget=budget), time_limit_s=10).run()
+    assert result.status == "infeasible"
+    assert result.stats["cause"] == "budget"
+    text = english(result.explanation)
+    quoted = re.search(r"costs at least ([\d.]+) PEN, above your", text)
+    assert quoted, text
+    assert round(float(quoted.group(1)) * 100) > budget.amount_minor
+    assert "Nothing leaves" not in text
+    fix = next(f for f in result.fixes if f["code"] == "budget")
+    raised = Budget(int(fix["changes"]["budget"]["amount"].replace(".", "")), "PEN")
+    again = Planner(world, request(**values, budget=raised), time_limit_s=10).run()
+    assert again.status == "solved", english(again.explanation)
