@@ -31,6 +31,7 @@ BUDGET_MARGIN = 1.10  # the budget fix offers this much above the cheapest plan
 # (a lower bound, or a route's cost without experiences) before the cost of the
 # plan made without a budget.
 BUDGET_STEPS = (1.10, 1.30, 1.60)
+LEAST_SECONDS = 1.0  # looking for a route with the must-sees, without the budget
 FIXES_MIN_SECONDS = 3.0  # time for checking fixes (at least; else the solver limit)
 
 
@@ -236,6 +237,13 @@ def explain_failure(
             lower = search.cheapest_to_go()(search.initial())
             reasons.append(msg_budget(planner, lower, exact=False))
         return reasons
+    if stats["missing_include"] and cut is not None:
+        # Routes were cut by the budget before they were complete: when one that
+        # reaches every must-see exists without the budget, the budget is the cause.
+        least = _least_with_includes(planner, search)
+        if least is not None:
+            planner._cause = "budget"
+            return [msg_budget(planner, least, exact=False)]
     if stats["missing_include"]:
         planner._cause = "must_see"
         for key in planner.include:
@@ -272,6 +280,25 @@ def explain_failure(
     return engine_fail[:1] or [
         Msg(gettext_noop("No plan fits these dates and choices; try adding a day."))
     ]
+
+
+def _least_with_includes(planner: Planner, search) -> int | None:
+    """The least cost (cheapest rides and nights, plus the must-sees' prices) of
+    a route that reaches every must-see, looked for without the budget for a
+    second at most; None when none is found."""
+    found: list[int] = []
+
+    def accept(days, cost: int) -> bool:
+        if planner._covers_includes(days):
+            found.append(cost)
+        return False  # look on; only the costs matter
+
+    deadline = time.perf_counter() + LEAST_SECONDS
+    for _ in search.skeletons(accept, deadline=deadline, max_expansions=20_000):
+        pass
+    if not found:
+        return None
+    return min(found) + planner.must_cost
 
 
 def explain_route(planner: Planner, search) -> list[Msg]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import heapq
 import itertools
 import math
@@ -254,6 +255,21 @@ class Planner:
     def _usd_per_person(self, amount_minor: int, currency: str) -> int:
         usd = self.world.rates.convert_minor(amount_minor, currency, "USD")
         return usd // max(1, self.persons)
+
+    @functools.cached_property
+    def must_cost(self) -> int:
+        """The least the must-see experiences and sights cost (their cheapest
+        session), in the plan currency: every plan pays at least this on top of
+        its rides and nights."""
+        total = 0
+        for key in self.include:
+            offer = self.offers[key]
+            prices = [
+                s.price_minor for sessions in offer.sessions.values() for s in sessions
+            ]
+            if offer.kind != "stay" and prices:
+                total += self._to_plan(min(prices), offer.currency)
+        return total
 
     def _to_plan(self, amount_minor: int, currency: str) -> int:
         return self.world.rates.convert_minor(amount_minor, currency, self.currency)
@@ -847,8 +863,8 @@ class Planner:
             if not self._covers_includes(days):
                 stats["missing_include"] += 1
                 return False
-            if budget is not None and cost > budget:
-                cheapest_seen.append(cost)
+            if budget is not None and cost + self.must_cost > budget:
+                cheapest_seen.append(cost + self.must_cost)
                 stats["over_budget"] += 1
                 return False
             return True
@@ -1167,12 +1183,27 @@ class Planner:
                 if budget_left < 0:
                     # What this route really costs at the least (cheapest stay each
                     # night, no experiences): the budget explanation quotes it.
-                    self._over_budget.append(request.budget.amount_minor - budget_left)
+                    self._over_budget.append(
+                        request.budget.amount_minor - budget_left + self.must_cost
+                    )
                     return None
         # Rides and transfers are mandatory engine nodes with their price: the
         # engine's budget is what is left once the nights are paid.
         engine_budget = None if budget_left is None else budget_left + hop_cost
         problem, meta = self._problem(skeleton, engine_budget)
+        if budget_left is not None and request.budget is not None:
+            # The must-sees are mandatory too: with them this route may not fit the
+            # budget at all (the explanation then quotes what it costs).
+            musts = sum(
+                n.price_minor
+                for n, (kind, _ref) in zip(problem.nodes, meta, strict=True)
+                if n.mandatory and kind == "offer"
+            )
+            if musts > budget_left:
+                self._over_budget.append(
+                    request.budget.amount_minor - budget_left + musts
+                )
+                return None
         work = max(0.05, min(self.skeleton_seconds, seconds))
         params = SolverParams(
             time_limit_s=work,
