@@ -1026,7 +1026,12 @@ class SkeletonSearch:
         all_targets = [self.request.destination] if last else self.targets(probe)
         by_target = self.moves(probe) if all_targets else {}
         for target in all_targets:
-            for move in by_target.get(target, ()):
+            choices = by_target.get(target, ())
+            if relaxed and any(not self._early(m.hops[0], d) for m in choices):
+                # Relaxed: no boarding before the pace's first hour when a later
+                # departure to the same place exists that day.
+                choices = [m for m in choices if not self._early(m.hops[0], d)]
+            for move in choices:
                 if move.overnight and last:
                     continue
                 penalty, ride_cost = self.move_value(move)
