@@ -1324,6 +1324,8 @@ def _check_repeat_visit(ctx: Context) -> None:
         known = facts.place(where)
         if known is None or known.kind in (facts.HUB, facts.POST, facts.AIRPORT):
             continue
+        if where in facts.TWIN_CITY:
+            continue  # El Alto from La Paz: across the city by cable car
         if woke_at.get(group[-1].date) == where:
             continue  # back to where one slept (from a walk to a site nearby)
         arrivals.setdefault(where, set()).add(group[-1].date)

@@ -155,6 +155,10 @@ SATELLITES = {
     ),
     "la-paz": frozenset({"tiwanaku", "el-alto", "valle-de-la-luna", "chacaltaya"}),
 }
+# A hub's twin city, ~10 min away by cable car (RF2 §2.4 [T29] [S25]: La Paz ↔ El
+# Alto, Red Line): going there on several days of a stay in the hub is going about
+# the city, not a repeated excursion.
+TWIN_CITY = {"el-alto": "la-paz"}
 # Isla del Sol north: access volatile since 2017 (RF §2.7, RF2 §0.3, §3.1): a plan going
 # there should say "confirm locally".
 VOLATILE_ACCESS = {

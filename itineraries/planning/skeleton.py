@@ -643,6 +643,8 @@ class SkeletonSearch:
                         continue
                     if ride.destination in seen:
                         continue
+                    if self._backwards(place, ride.destination):
+                        continue  # never back along the route (Puno → Cusco → …)
                     # A connection takes the first run of each line: a later one
                     # only waits longer (the first ride of a move may be any).
                     if chain and ride.leg in taken:
@@ -691,6 +693,12 @@ class SkeletonSearch:
             extend(place, start + self.local_minutes(origin, place), ())
         return dict(found)
 
+    def _backwards(self, origin: str, destination: str) -> bool:
+        """A ride that goes back along the route (towards the trip's origin)."""
+        here = self._progress.get(origin)
+        there = self._progress.get(destination)
+        return here is not None and there is not None and there < here
+
     def _extend_after_link(self, hop: Hop, day_index: int, found, seen) -> None:
         """A first link followed by rides: the link must arrive before each ride."""
         day = self.dates[day_index]
@@ -698,6 +706,8 @@ class SkeletonSearch:
         for ride in self.rides_from.get((place, day), ()):
             latest = ride.depart - BOARDING_MIN - hop.minutes
             if latest < hop.earliest or ride.destination in seen:
+                continue
+            if self._backwards(place, ride.destination):
                 continue
             if not self._ride_usable(ride, day):
                 continue
@@ -708,6 +718,8 @@ class SkeletonSearch:
             found[ride.destination].append(chain)
             for ride2 in self.rides_from.get((ride.destination, day), ()):
                 if ride2.depart < ride.arrive + BOARDING_MIN:
+                    continue
+                if self._backwards(ride.destination, ride2.destination):
                     continue
                 if ride2.destination in seen or ride2.destination == place:
                     continue
@@ -1139,7 +1151,12 @@ class SkeletonSearch:
                         ex_points,
                     )
                     if excursion is not None:
-                        nxt = replace(nxt, visited=nxt.visited | {excursion.cluster})
+                        nxt = replace(
+                            nxt,
+                            visited=nxt.visited
+                            | {excursion.cluster}
+                            | self._passed(Move((excursion.go, excursion.back), False)),
+                        )
                     nxt = self._normal(nxt)
                     total = value + ex_points + place_points + stay
                     yield plan, nxt, total, cost + ex_cost
@@ -1150,6 +1167,14 @@ class SkeletonSearch:
         for target, move, penalty, ride_cost, long_ride, options in moves:
             if target not in allowed:
                 continue
+            passed = self._passed(move)
+            through = {
+                self.world.cluster(h.destination)
+                for h in move.hops[:-1]
+                if h.destination not in HUBS
+            }
+            if through & visited:
+                continue  # back through an island already seen (Taquile twice)
             if move.overnight:
                 (_, segments, _, _) = options[0]
                 next_start = max(
@@ -1170,7 +1195,7 @@ class SkeletonSearch:
                         d + 1,
                         target,
                         next_start,
-                        self._visited(state, target),
+                        self._visited(state, target) | passed,
                         state.altitude,
                         state.slept,
                         0,
@@ -1217,10 +1242,31 @@ class SkeletonSearch:
                     ex_points,
                 )
                 if excursion is not None:
-                    nxt = replace(nxt, visited=nxt.visited | {excursion.cluster})
+                    nxt = replace(
+                        nxt,
+                        visited=nxt.visited
+                        | {excursion.cluster}
+                        | self._passed(Move((excursion.go, excursion.back), False)),
+                    )
+                if passed - nxt.visited:
+                    nxt = replace(nxt, visited=nxt.visited | passed)
                 nxt = self._normal(replace(nxt, tired=long_ride))
                 total = value + ex_points + place_points - penalty + stay
                 yield plan, nxt, total, ride_cost + cost + ex_cost
+
+    def _passed(self, move: Move) -> frozenset[str]:
+        """The clusters of the places a move passes through and stops at on its
+        way (Taquile on the Amantaní boat back to Puno, the Uros on the way out):
+        seen, so no day trip goes there again."""
+        places = [h.destination for h in move.hops[:-1]]
+        for hop in move.hops:
+            if hop.ride is not None:
+                places.extend(stop.place for stop in hop.ride.stops)
+        return frozenset(
+            self.world.cluster(p)
+            for p in places
+            if p not in HUBS and p in self.world.places
+        )
 
     def _normal(self, state: _State) -> _State:
         """The state without history that can no longer matter: nights and visits

@@ -927,3 +927,17 @@ def test_back_to_where_one_slept_is_not_a_repeat_visit() -> None:
         ]  # fmt: skip
     request = {**REQUEST, "origin": "puno", "destination": "puno", "days": 3}
     assert "repeat_visit" in classes(request, twice)
+
+
+def test_el_alto_on_two_days_of_a_la_paz_stay_is_going_about_the_city() -> None:
+    d1, d2 = "2027-06-01", "2027-06-02"
+    plan = nights_plan(["la-paz", "la-paz"])
+    for index, date in ((0, d1), (1, d2)):
+        plan["days"][index]["steps"][:0] = [
+            step(f"{index + 1}.a", "transport", f"{date}T09:50", f"{date}T10:00",
+                 "la-paz", "el-alto", price=money(3, "BOB"), mode="cable_car"),
+            step(f"{index + 1}.b", "transport", f"{date}T13:50", f"{date}T14:00",
+                 "el-alto", "la-paz", price=money(3, "BOB"), mode="cable_car"),
+        ]  # fmt: skip
+    request = {**REQUEST, "origin": "la-paz", "destination": "la-paz", "days": 3}
+    assert "repeat_visit" not in classes(request, plan)

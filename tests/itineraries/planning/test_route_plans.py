@@ -571,3 +571,32 @@ def test_a_budget_that_cuts_every_route_is_named_as_the_cause():
     raised = Budget(int(fix["changes"]["budget"]["amount"].replace(".", "")), "PEN")
     again = Planner(world, request(**values, budget=raised), time_limit_s=10).run()
     assert again.status == "solved", english(again.explanation)
+
+
+@pytest.mark.parametrize("days", [9, 12, 14])
+def test_never_back_along_the_route_and_each_island_on_one_day(world, days):
+    """Long trips with days to spare: no ride goes back towards the origin (no
+    Puno → Cusco → Copacabana), and no island of the lake is reached on two days
+    (a Taquile day trip, then Taquile again on the Amantaní boat back)."""
+    order = {"cusco": 0, "puno": 1, "copacabana": 2, "la-paz": 3}
+    result = plan(
+        world,
+        days=days,
+        via="any",
+        include=(3,),
+        interests={"textiles": 5, "lake": 5, "culture": 4},
+    )
+    assert result.status == "solved", english(result.explanation)
+    assert_path(result, "cusco", "la-paz")
+    arrivals: dict[str, set[str]] = {}
+    woke = "cusco"
+    for day in result.days:
+        for step in day["steps"]:
+            a, b = order.get(step["from"]), order.get(step["to"])
+            if step["kind"] == "transport" and a is not None and b is not None:
+                assert b >= a, (day["date"], step["title"])
+            island = step["to"] in ("taquile", "amantani") and step["to"] != woke
+            if step["kind"] == "transport" and island:
+                arrivals.setdefault(step["to"], set()).add(day["date"])
+        woke = (day["night"] or {}).get("place") or woke
+    assert all(len(dates) == 1 for dates in arrivals.values()), arrivals
