@@ -75,7 +75,8 @@ MAX_SKELETONS = 8  # distinct skeletons whose days are solved with the engine
 MAX_LOOKED = 60  # distinct skeletons whose bound is computed
 BEAM_WIDTH = 48  # partial skeletons kept per day by the beam search (at most)
 BEAM_MIN_WIDTH = 16
-BEAM_WORK = 288  # beam width times days
+BEAM_WORK = 672  # beam width times days (48 up to two weeks: narrower beams missed
+# better skeletons of long trips, e.g. a whole 14-day packed trip around the lake)
 INCLUDE_BONUS = 5000  # ranking points of a day that reaches a must-see
 EMPTY_TRIP_POINTS = 300  # a day trip with nothing done there
 PIN_POINTS = 3000  # a re-plan's kept experience or sight: kept whenever it fits
@@ -649,7 +650,7 @@ class Planner:
 
     def beam_width(self) -> int:
         """Partial skeletons kept per day: about the same work whatever the length
-        of the trip (48 for a week, 20 for two)."""
+        of the trip (48 up to two weeks, fewer beyond)."""
         return max(BEAM_MIN_WIDTH, min(BEAM_WIDTH, BEAM_WORK // self.request.days))
 
     def _stop_keys(self, days) -> set[ItemKey]:
