@@ -295,9 +295,13 @@ def tighten_bounds(rows: list[dict], *, seconds: float, time_limit_s: float) -> 
         request = plan_request_build(row["request"])
         world = world_load(request)
         started = time.perf_counter()
-        result = Planner(
-            world, request, time_limit_s=time_limit_s, bound_seconds=seconds
-        ).run()
+        try:
+            result = Planner(
+                world, request, time_limit_s=time_limit_s, bound_seconds=seconds
+            ).run()
+        except Exception as exc:  # one failed bound must not end the run
+            row["tight_note"] = f"tighter bound failed: {type(exc).__name__}: {exc}"
+            continue
         row["bound_s"] = time.perf_counter() - started
         stats = result.stats
         if stats.get("objective") != row["objective"]:

@@ -181,7 +181,7 @@ class _Prices:
         for limit, items in self.groups(plan):
             ranked = sorted(
                 (((p - lam[k]) / m, m, k) for k, p, m in items if p > lam[k]),
-                reverse=True,
+                key=lambda item: (-item[0], -item[1]),  # keys mix int and str
             )
             left = limit
             for density, minutes, key in ranked:

@@ -37,3 +37,22 @@ def test_the_tight_bound_bounds_the_plan_and_is_tighter(world, values):
     assert tight.stats["bound"] >= tight.stats["objective"]
     assert tight.stats["bound"] < plain.stats["bound"]
     assert tight.stats["gap"] < plain.stats["gap"]
+
+
+def test_the_tight_bound_with_listing_and_sight_keys_of_equal_worth():
+    """Experiences (int keys) and sights ("sight:…" keys) of the same points and
+    minutes at one place: the knapsack orders them without comparing keys."""
+    builder = route_world()
+    builder.activity(50, "copacabana", "09:00", 60, tags=("food",), price=0)
+    builder.sight(
+        "co-twin", "copacabana", opens="07:00", closes="19:00", minutes=60,
+        tags=("viewpoints",),
+    )  # fmt: skip
+    world = builder.build()
+    planner = Planner(
+        world, request(days=5, adults=2), time_limit_s=10, bound_seconds=3
+    )
+    assert planner.item_values[50] == planner.item_values["sight:co-twin"] > 0
+    result = planner.run()
+    assert result.status == "solved"
+    assert result.stats["bound"] >= result.stats["objective"]
