@@ -249,6 +249,7 @@ class Planner:
         self.cheapest_cost: int | None = None  # quoted by the budget explanation
         self._hop_values: dict[tuple[str, bool], tuple[int, int]] = {}
         self._usable: dict[tuple, tuple] = {}
+        self._day_items_cache: dict[tuple, list] = {}
         self._cause = ""  # why no plan: route, budget, must_see, keep, other
 
     # --- values ---------------------------------------------------------------
@@ -597,25 +598,41 @@ class Planner:
         found = self._usable.get(cache_key)
         if found is not None:
             return found
-        first, last, _ = Pace.LIMITS[self.request.pace]
         usable = []
+        for key, value, minutes, low0, high0, windows in self._day_items(cluster, date):
+            low = max(lo, low0)
+            high = min(hi - minutes, high0)
+            if any(max(a, low) <= min(b, high) for a, b in windows):
+                usable.append((key, value, max(1, minutes)))
+        found = self._usable[cache_key] = tuple(usable)
+        return found
+
+    def _day_items(self, cluster: str, date: dt.date) -> list[tuple]:
+        """What ``cluster`` offers on ``date`` for this party, once per (cluster,
+        date): (key, points, minutes, earliest start and latest start in the
+        pace's hours, the start windows of the sessions with room)."""
+        cache_key = (cluster, date)
+        found = self._day_items_cache.get(cache_key)
+        if found is not None:
+            return found
+        first, last, _ = Pace.LIMITS[self.request.pace]
+        found = []
         for key in self.cluster_items.get(cluster, ()):
             offer = self.offers[key]
             value = self.item_values.get(key, 0)
             if value <= 0:
                 continue
-            sessions = offer.sessions.get(date)
-            if not sessions:
+            windows = tuple(
+                (s.earliest, s.latest)
+                for s in offer.sessions.get(date, ())
+                if s.free >= self.persons
+            )
+            if not windows:
                 continue
-            low = max(lo, self.world.minute(offer.place, date, first))
-            high = min(hi, self.world.minute(offer.ends_at, date, last))
-            high -= offer.duration_min
-            if any(
-                s.free >= self.persons and max(s.earliest, low) <= min(s.latest, high)
-                for s in sessions
-            ):
-                usable.append((key, value, max(1, offer.duration_min)))
-        found = self._usable[cache_key] = tuple(usable)
+            low0 = self.world.minute(offer.place, date, first)
+            high0 = self.world.minute(offer.ends_at, date, last) - offer.duration_min
+            found.append((key, value, offer.duration_min, low0, high0, windows))
+        self._day_items_cache[cache_key] = found
         return found
 
     def island_nights(self) -> dict[str, int]:
@@ -1508,13 +1525,27 @@ class Planner:
             for day in skeleton.days
         )
         n = len(nodes)
-        travel = tuple(
-            tuple(
-                0
-                if i == j
-                else self._arc(places_out[i], places_in[j], meta[j][0], meta[j][1])
-                for j in range(n)
+        # The minutes depend only on the places and on the kind of the node arrived
+        # at: computed once per such pair (the matrix has n² entries).
+        arrive = [
+            (
+                places_in[j],
+                meta[j][0] == "hop",
+                meta[j][0] == "hop" and bool(getattr(meta[j][1], "fixed", False)),
             )
+            for j in range(n)
+        ]
+        memo: dict[tuple, int] = {}
+
+        def arc(a: str, target: tuple) -> int:
+            key = (a, target)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = self._arc_minutes(a, *target)
+            return found
+
+        travel = tuple(
+            tuple(0 if i == j else arc(places_out[i], arrive[j]) for j in range(n))
             for i in range(n)
         )
         problem = OrienteeringProblem(
@@ -1559,17 +1590,17 @@ class Planner:
             return day.start
         return max(day.start, pace_first)
 
-    def _arc(self, a: str, b: str, kind: str, ref: object) -> int:
-        """Minutes from leaving ``a`` to being ready at ``b``: only inside a cluster
-        (between clusters one moves by rides and transfers, which are nodes)."""
+    def _arc_minutes(self, a: str, b: str, to_hop: bool, fixed: bool) -> int:
+        """Minutes from leaving ``a`` to being ready at ``b`` (for a ride when
+        ``to_hop``, a timetabled one when ``fixed``): only inside a cluster (between
+        clusters one moves by rides and transfers, which are nodes)."""
         world = self.world
         if world.cluster(a) != world.cluster(b):
             return FORBIDDEN
-        hop = ref if kind == "hop" and isinstance(ref, Hop) else None
-        boarding = BOARDING_MIN if hop is not None and hop.fixed else 0
+        boarding = BOARDING_MIN if to_hop and fixed else 0
         if a == b:
             # At the terminal early enough covers the walk there.
-            return boarding if hop is not None else LOCAL_MIN
+            return boarding if to_hop else LOCAL_MIN
         connection = self.connection(a, b)
         if connection is None:
             return FORBIDDEN
