@@ -407,6 +407,9 @@ class SkeletonSearch:
         self.links_from = links_from
         self.via = via
         self.island_nights = island_nights or {}
+        self.nights_cap = (
+            max([objective.ISLAND_NIGHTS_MAX, *self.island_nights.values()]) + 1
+        )
         # Minutes between two places of one cluster (a walk, a short ride).
         self.local_minutes = local_minutes or (lambda a, b: 0)
         self.cluster_places: dict[str, list[str]] = defaultdict(list)
@@ -1327,7 +1330,9 @@ class SkeletonSearch:
             )
             return None
         same = place == state.place and d > 0
-        nights_here = state.nights_here + 1 if same else 1
+        # Counted up to one past the island limit, the only rule that reads it:
+        # longer stays in a hub are one state, not one per night.
+        nights_here = min(state.nights_here + 1, self.nights_cap) if same else 1
         if place not in HUBS and nights_here > self.island_nights.get(
             place, objective.ISLAND_NIGHTS_MAX
         ):
