@@ -247,6 +247,16 @@ class Place(Fact):
         help_text=_("The altitude planning uses (sleeping altitude for towns)"),
     )
     altitude_note = models.TextField(_("altitude note"), blank=True)
+    # Isla del Sol's north: closed 2017–2019 by a conflict between communities,
+    # volatile since. Plans go there only when the traveller asks, with a warning.
+    access_confirm = models.BooleanField(
+        _("access to confirm locally"),
+        default=False,
+        help_text=_(
+            "Access changes with local agreements: plans go here only when the "
+            "traveller asks for something here, and warn them to confirm it."
+        ),
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -430,6 +440,17 @@ class RouteLeg(Fact):
             "the clocks change from its zone to the other side's"
         ),
     )
+    stops = models.JSONField(
+        _("stops on the way"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Stops the vehicle makes to visit sights, in order: [{"place": slug, '
+            '"after_min": minutes from departure, "minutes": length of the stop, '
+            '"sights": [sight slugs], "fee_included": true if the fare pays the '
+            "entries}]"
+        ),
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -462,8 +483,11 @@ class RouteLeg(Fact):
     def clean(self) -> None:
         """The first post is one of the crossing's sides, and a leg between the two
         countries (flights aside) passes a border crossing, so its posts' hours are
-        checked."""
+        checked; stops are in order inside the ride, at known places and sights."""
         errors: dict[str, str] = {}
+        problem = stops_problem(self.stops, self.duration_min)
+        if problem:
+            errors["stops"] = problem
         crossing = self.crossing if self.crossing_id else None
         if crossing is not None:
             if self.crossing_first_side_id is None:
@@ -496,6 +520,36 @@ class RouteLeg(Fact):
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def stops_problem(stops, duration_min: int | None) -> str:
+    """What is wrong with a leg's stops, or "" (places and sights must exist)."""
+    if not isinstance(stops, list):
+        return str(_("Stops are a list."))
+    previous = 0
+    for index, stop in enumerate(stops, start=1):
+        if not isinstance(stop, dict) or not {"place", "after_min", "minutes"} <= set(
+            stop
+        ):
+            return str(
+                _("Stop %(n)s needs place, after_min and minutes.") % {"n": index}
+            )
+        after, minutes = stop["after_min"], stop["minutes"]
+        if not (isinstance(after, int) and isinstance(minutes, int)) or minutes <= 0:
+            return str(_("Stop %(n)s: whole minutes, a stop > 0.") % {"n": index})
+        if after < previous or (duration_min and after + minutes >= duration_min):
+            return str(
+                _("Stop %(n)s is out of order or outside the ride.") % {"n": index}
+            )
+        previous = after + minutes
+        if not Place.objects.filter(slug=stop["place"]).exists():
+            return str(_("Stop %(n)s: unknown place.") % {"n": index})
+        sights = stop.get("sights", [])
+        if not isinstance(sights, list) or Sight.objects.filter(
+            slug__in=sights
+        ).count() != len(set(sights)):
+            return str(_("Stop %(n)s: unknown sight.") % {"n": index})
+    return ""
 
 
 class Departure(Fact):

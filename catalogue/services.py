@@ -32,6 +32,7 @@ from catalogue.models import (
     SightHours,
     SightTag,
     Transfer,
+    stops_problem,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -274,6 +275,7 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 ),
                 "altitude_m": int(raw["altitude_m"]),
                 "altitude_note": str(raw.get("altitude_note") or ""),
+                "access_confirm": bool(raw.get("access_confirm", False)),
                 **_fact(raw, where),
             },
             update=update,
@@ -328,6 +330,7 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
                 report=report,
                 where=hwhere,
             )
+    legs_with_stops: list[tuple[RouteLeg, str]] = []
     for raw in data.get("legs", []):
         where = f"leg {raw.get('slug')}"
         crossing_slug = raw.get("crossing")
@@ -359,6 +362,10 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
             report=report,
             where=where,
         )
+        if raw.get("stops"):
+            for stop in raw["stops"]:
+                place(stop.get("place"), f"{where} stop")
+            legs_with_stops.append((leg, raw["stops"], where))
         for dep in raw.get("departures", []):
             dwhere = f"{where} departure {dep.get('code')}"
             _upsert(
@@ -373,6 +380,17 @@ def catalogue_seed(*, data: dict[str, Any], update: bool = False) -> SeedReport:
         _sight_seed(raw, place, update=update, report=report)
     for raw in data.get("transfers", []):
         _transfer_seed(raw, place, update=update, report=report)
+    # Stops name sights: set once the sights are seeded. A leg's stops are filled
+    # when empty (a field added after the leg was seeded), else kept unless --update.
+    for leg, stops, where in legs_with_stops:
+        problem = stops_problem(stops, leg.duration_min)
+        if problem and "sights" not in data:
+            continue  # the route alone, without the sights its stops name
+        if problem:
+            raise SeedError(f"{where}: {problem}")
+        if update or not leg.stops:
+            leg.stops = stops
+            leg.save(update_fields=["stops"])
     return report
 
 

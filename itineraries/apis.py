@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from agencies.auth import request_agency
 from catalogue.apis import ErrorSerializer
-from catalogue.models import CURRENCY_EXPONENT, Currency, Place
+from catalogue.models import CURRENCY_EXPONENT, Currency, Place, Sight
 from itineraries import selectors, services
 from itineraries.models import TripBooking, TripPlan
 from itineraries.planning.money import money, sum_by_currency
@@ -31,6 +31,48 @@ MAX_DAYS = 21
 MAX_PERSONS = 20
 MAX_AHEAD_DAYS = 365
 MAX_LISTED = 30
+SIGHT_PREFIX = "sight:"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "description": "a listing id"},
+            {
+                "type": "string",
+                "pattern": "^sight:[-a-z0-9_]+$",
+                "description": "a sight, as in /api/v1/sights/",
+            },
+        ]
+    }
+)
+class ItemField(serializers.Field):
+    """A must-see or excluded item: a listing id, or ``"sight:<slug>"``."""
+
+    default_error_messages = {
+        "invalid": _(
+            'Use a listing id (a number) or "sight:<slug>" (see /api/v1/sights/).'
+        ),
+    }
+
+    def to_internal_value(self, data: Any) -> int | str:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int):
+            if not 1 <= data <= MAX_ID:
+                self.fail("invalid")
+            return data
+        if isinstance(data, str):
+            text = data.strip()
+            if text.isdigit() and len(text) <= 18:
+                return self.to_internal_value(int(text))
+            slug = text[len(SIGHT_PREFIX) :] if text.startswith(SIGHT_PREFIX) else ""
+            if slug and len(slug) <= 50 and all(c.isalnum() or c in "-_" for c in slug):
+                return SIGHT_PREFIX + slug
+        self.fail("invalid")
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 class BudgetSerializer(serializers.Serializer):
@@ -75,16 +117,29 @@ class PlanRequestSerializer(serializers.Serializer):
     )
     pace = serializers.ChoiceField(choices=Pace.CHOICES, default=Pace.NORMAL)
     include = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=ItemField(),
         required=False,
         default=list,
         max_length=MAX_LISTED,
     )
     exclude = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        child=ItemField(),
         required=False,
         default=list,
         max_length=MAX_LISTED * 10,
+    )
+    via = serializers.ChoiceField(
+        choices=[
+            ("copacabana", _("By Kasani and Copacabana")),
+            ("desaguadero", _("By Desaguadero")),
+            ("any", _("Whichever plans best")),
+        ],
+        default="copacabana",
+        help_text=_(
+            "How an overland trip between Peru and Bolivia crosses the border. "
+            "With copacabana (the default) a plan that cannot use it crosses at "
+            "Desaguadero and says why."
+        ),
     )
 
     def _hub(self, value: str) -> str:
@@ -142,13 +197,30 @@ class PlanRequestSerializer(serializers.Serializer):
                     % {"ids": ", ".join(map(str, clash))}
                 }
             )
-        if attrs["include"]:
+        for field in ("include", "exclude"):
+            sights = [
+                i[len(SIGHT_PREFIX) :] for i in attrs[field] if isinstance(i, str)
+            ]
+            if sights:
+                known_sights = set(
+                    Sight.objects.filter(slug__in=sights).values_list("slug", flat=True)
+                )
+                unknown = [s for s in sights if s not in known_sights]
+                if unknown:
+                    raise serializers.ValidationError(
+                        {
+                            field: _("Unknown sight(s): %(slugs)s")
+                            % {"slugs": ", ".join(unknown)}
+                        }
+                    )
+        listings = [i for i in attrs["include"] if isinstance(i, int)]
+        if listings:
             known = set(
                 listing_list_bookable()
-                .filter(pk__in=attrs["include"])
+                .filter(pk__in=listings)
                 .values_list("pk", flat=True)
             )
-            missing = [i for i in attrs["include"] if i not in known]
+            missing = [i for i in listings if i not in known]
             if missing:
                 raise serializers.ValidationError(
                     {
@@ -209,6 +281,15 @@ def plan_output(plan: TripPlan) -> dict[str, Any]:
         "explanation": (plan.explanation or {}).get(language, []),
         "warnings": (plan.warnings or {}).get(language, []),
         "stats": plan.stats or {},
+        "route": plan.route or {},
+        "fixes": [
+            {
+                "code": fix["code"],
+                "label": _localise(fix["label"], language),
+                "changes": fix["changes"],
+            }
+            for fix in plan.fixes or []
+        ],
         "parent": str(plan.parent_id) if plan.parent_id else None,
         "created_at": plan.created_at.isoformat(),
     }

@@ -38,6 +38,18 @@ class TripPlan(models.Model):
     )
     warnings = models.JSONField(_("warnings"), default=dict, blank=True)
     stats = models.JSONField(_("solver figures"), default=dict, blank=True)
+    route = models.JSONField(
+        _("route"),
+        default=dict,
+        blank=True,
+        help_text='{"via": "copacabana", "crossing": "kasani"}',
+    )
+    fixes = models.JSONField(
+        _("one-click fixes"),
+        default=list,
+        blank=True,
+        help_text="Changes of the request that were solved before being offered.",
+    )
     error = models.TextField(_("error"), blank=True)
     parent = models.ForeignKey(
         "self",

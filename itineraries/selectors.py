@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -23,27 +22,29 @@ from catalogue.models import (
     Departure,
     Place,
     RouteLeg,
+    Sight,
+    Transfer,
 )
 from catalogue.selectors import departure_occurrences, exchange_rates_current
 from itineraries.models import TripBooking, TripBookingPart, TripPlan
 from itineraries.planning.messages import Msg, Text
 from itineraries.planning.world import (
     HUBS,
+    UNLIMITED,
+    Link,
     Offer,
     Passage,
     PlaceInfo,
     PlanRequest,
     Ride,
     Session,
+    Stop,
     World,
 )
 from providers.models import Listing, ListingUnit, PriceSchedule, Slot
 from providers.selectors import listing_list_bookable, slot_keys, slot_starts_at
 
 EXTRA_DAYS = 6  # rides loaded beyond the trip, to say how many days to add
-ROAD_FACTOR = 1.35  # road distance over great-circle distance
-ROAD_KMH = 40
-UNREACHABLE_MIN = 24 * 60
 DEFAULT_NIGHT = {"PE": (8000, "PEN"), "BO": (15000, "BOB")}  # per person, rough
 DEFAULT_START, DEFAULT_END = dt.time(9, 0), dt.time(18, 0)
 STAY_CHECK_IN = dt.time(14, 0)
@@ -60,61 +61,6 @@ def _both(label_of) -> Text:
     with translation.override("es"):
         es = str(label_of())
     return Text(en, es)
-
-
-def _km(a: Place, b: Place) -> float:
-    lat1, lon1, lat2, lon2 = map(
-        math.radians,
-        (float(a.latitude), float(a.longitude), float(b.latitude), float(b.longitude)),
-    )
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
-
-
-def _travel_matrix(
-    places: list[Place], legs: list[RouteLeg]
-) -> dict[tuple[str, str], int]:
-    """Minutes between places: the fastest chain of legs, else a road estimate."""
-    slugs = [p.slug for p in places]
-    by_slug = {p.slug: p for p in places}
-    inf = float("inf")
-    dist = {(a, b): (0 if a == b else inf) for a in slugs for b in slugs}
-    for leg in legs:
-        key = (leg.origin.slug, leg.destination.slug)
-        dist[key] = min(dist[key], leg.duration_min)
-    for k in slugs:
-        for i in slugs:
-            dik = dist[i, k]
-            if dik == inf:
-                continue
-            for j in slugs:
-                if dik + dist[k, j] < dist[i, j]:
-                    dist[i, j] = dik + dist[k, j]
-    # Islands are reached by boat only: no road estimate to or from them.
-    modes: dict[str, set[str]] = defaultdict(set)
-    for leg in legs:
-        modes[leg.origin.slug].add(leg.mode)
-        modes[leg.destination.slug].add(leg.mode)
-    water = {"boat", "ferry"}
-    by_water = {s for s, m in modes.items() if m and m <= water}
-    by_water |= {p.slug for p in places if p.kind == Place.Kind.ISLAND}
-    matrix: dict[tuple[str, str], int] = {}
-    for a in slugs:
-        for b in slugs:
-            if a == b:
-                continue
-            value = dist[a, b]
-            if value == inf:
-                if a in by_water or b in by_water:
-                    value = UNREACHABLE_MIN
-                else:
-                    km = _km(by_slug[a], by_slug[b])
-                    value = max(15, round(km * ROAD_FACTOR / ROAD_KMH * 60))
-            matrix[a, b] = int(value)
-    return matrix
 
 
 def _passage(world_epoch: dt.datetime, occurrence, places) -> Passage | None:
@@ -262,6 +208,7 @@ def world_load(
             latitude=float(p.latitude),
             longitude=float(p.longitude),
             kind=p.kind,
+            access_confirm=p.access_confirm,
         )
         for p in place_rows
     }
@@ -270,7 +217,7 @@ def world_load(
             "origin", "destination"
         )
     )
-    travel = _travel_matrix(place_rows, legs)
+    links = _links(request.persons)
     mode_names = {
         mode: _both(lambda label=label: label) for mode, label in RouteLeg.Mode.choices
     }
@@ -281,6 +228,11 @@ def world_load(
         listing_list_bookable().filter(kind__in=STAY_KINDS).prefetch_related(None)
     )
     units = _units_of(listing.pk for listing in listings)
+    covers: dict[int, list[str]] = defaultdict(list)
+    for listing_id, slug in Listing.sights.through.objects.filter(
+        listing_id__in=[listing.pk for listing in listings]
+    ).values_list("listing_id", "sight__slug"):
+        covers[listing_id].append(slug)
     # Free places per stored slot (closed: none); plain tuples, not model instances:
     # at route scale this is tens of thousands of rows.
     slots: dict[int, dict] = defaultdict(dict)
@@ -350,6 +302,7 @@ def world_load(
         party_ok = persons >= listing.min_party and (
             listing.max_party is None or persons <= listing.max_party
         )
+        end_place = getattr(listing, "end_place", None)
         if listing.kind == Listing.Kind.STAY:
             adult_prices = [u.price_minor for u in units[listing.pk]]
             if adult_prices:
@@ -369,31 +322,31 @@ def world_load(
                 stay_type=listing.stay_type,
                 on_request=listing.confirmation == Listing.Confirmation.ON_REQUEST,
                 party_ok=party_ok,
+                min_party=listing.min_party,
+                max_party=listing.max_party,
                 sessions=sessions,
+                end_place=end_place.slug if end_place is not None else None,
+                covers=tuple(sorted(covers.get(listing.pk, ()))),
             )
         )
+    offers.extend(_sight_offers(epoch, first, last_offer, persons, by_slug))
 
-    # Satellites: places slept on side trips, reached by a leg from a hub.
+    # Satellites: places slept on side trips, reached from a hub by a leg or a
+    # transfer, where a stay is bookable.
     stay_places = {o.place for o in offers if o.kind == Listing.Kind.STAY}
     satellites: dict[str, list[str]] = defaultdict(list)
-    for leg in legs:
-        origin, destination = leg.origin.slug, leg.destination.slug
+    kinds = {p.slug: p.kind for p in place_rows}
+    pairs = [(leg.origin.slug, leg.destination.slug) for leg in legs] + list(links)
+    for origin, destination in pairs:
         if (
             origin in HUBS
             and destination not in HUBS
             and destination in stay_places
-            and leg.destination.kind not in (Place.Kind.BORDER_POST, Place.Kind.AIRPORT)
+            and kinds.get(destination)
+            not in (Place.Kind.BORDER_POST, Place.Kind.AIRPORT)
             and destination not in satellites[origin]
         ):
             satellites[origin].append(destination)
-    overnight = set(HUBS) | {p for s in satellites.values() for p in s}
-    areas = {}
-    for slug in places:
-        if slug in overnight:
-            continue
-        areas[slug] = min(
-            HUBS, key=lambda hub, slug=slug: (travel.get((hub, slug), 10**6), hub)
-        )
 
     # Stay estimates where nothing is bookable: the place's listed prices, else the
     # country's, else a rough default.
@@ -481,20 +434,119 @@ def world_load(
                             verified=departure.verified,
                             passage=_passage(epoch, occurrence, by_slug),
                             mode_name=mode_names[leg.mode],
+                            stops=tuple(
+                                Stop(
+                                    place=stop["place"],
+                                    arrive=depart + stop["after_min"],
+                                    leave=depart + stop["after_min"] + stop["minutes"],
+                                    sights=tuple(stop.get("sights", ())),
+                                    fee_included=bool(stop.get("fee_included")),
+                                )
+                                for stop in leg.stops or ()
+                                if stop.get("place") in by_slug
+                            ),
                         )
                     )
                 day += dt.timedelta(days=1)
     return World(
         epoch=epoch,
         places=places,
-        travel=travel,
         rides=tuple(sorted(rides, key=lambda r: (r.depart, r.key))),
         offers=tuple(offers),
         rates=exchange_rates_current(),
+        links=links,
         stay_estimates=estimates,
         satellites={hub: tuple(sorted(s)) for hub, s in satellites.items()},
-        areas=areas,
     )
+
+
+def _links(persons: int) -> dict[tuple[str, str], tuple[Link, ...]]:
+    """The staff-kept transfers as the planner's links, priced for the party."""
+    names = {
+        mode: _both(lambda label=label: label) for mode, label in Transfer.Mode.choices
+    }
+    links: dict[tuple[str, str], list[Link]] = defaultdict(list)
+    for transfer in Transfer.objects.select_related("origin", "destination"):
+        if transfer.price_per == Transfer.PricePer.VEHICLE:
+            vehicles = -(-persons // max(1, transfer.vehicle_seats or 1))
+            price = transfer.price_minor * vehicles
+        else:
+            price = transfer.price_minor * persons
+        note = None
+        if transfer.confirm_locally:
+            note = Text("confirm locally", "confírmelo en el lugar")
+        link = Link(
+            origin=transfer.origin.slug,
+            destination=transfer.destination.slug,
+            mode=transfer.mode,
+            minutes=transfer.minutes,
+            price_minor=price,
+            currency=transfer.currency,
+            mode_name=names[transfer.mode],
+            opens=transfer.service_from,
+            closes=transfer.service_until,
+            verified=transfer.verified,
+            note=note,
+        )
+        links[link.origin, link.destination].append(link)
+    return {pair: tuple(options) for pair, options in links.items()}
+
+
+# A sight open at all hours (a village, a plaza, a viewpoint) is visited in
+# daylight: the sun sets about 17:45 (June) to 18:45 (December) at the lake.
+VISIT_DAYLIGHT = (dt.time(6, 30), dt.time(19, 0))
+
+
+def _sight_offers(
+    epoch: dt.datetime,
+    first: dt.date,
+    last: dt.date,
+    persons: int,
+    places: dict[str, Place],
+) -> list[Offer]:
+    """The public sights as offers: a session per opening window of each date,
+    no capacity limit, the entry fee for the whole party."""
+    offers = []
+    for sight in Sight.objects.select_related("place").prefetch_related("hours"):
+        place = places.get(sight.place.slug)
+        if place is None:
+            continue
+        sessions: dict[dt.date, tuple[Session, ...]] = {}
+        fee = (sight.fee_minor or 0) * persons
+        day = first
+        while day <= last:
+            found = []
+            windows = [VISIT_DAYLIGHT] if sight.always_open else sight.windows_on(day)
+            for opens, closes in windows:
+                lo = _world_minute(epoch, place.zone, day, opens)
+                hi = _world_minute(epoch, place.zone, day, closes) - sight.visit_min
+                if hi >= lo:
+                    found.append(Session(lo, hi, UNLIMITED, fee))
+            if found:
+                sessions[day] = tuple(found)
+            day += dt.timedelta(days=1)
+        offers.append(
+            Offer(
+                listing_id=None,
+                kind="sight",
+                place=place.slug,
+                title=Text(sight.name_en, sight.name_es or sight.name_en),
+                provider="",
+                community_run=False,
+                currency=sight.fee_currency,
+                tags=tuple(sight.tags or ()),
+                duration_min=sight.visit_min,
+                strenuous=sight.effort == Sight.Effort.STRENUOUS,
+                sessions=sessions,
+                sight=sight.slug,
+                verified=sight.verified and sight.hours_known,
+                confirm_locally=sight.confirm_locally,
+                min_nights_at_altitude=sight.min_nights_at_altitude,
+                fee_known=sight.fee_minor is not None,
+                ticket=sight.fee_ticket,
+            )
+        )
+    return offers
 
 
 # --- Whole-itinerary holds: which steps of a plan are booked, and trip bookings -----

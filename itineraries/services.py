@@ -78,16 +78,32 @@ def plan_request_build(data: Mapping[str, Any]) -> PlanRequest:
         budget=budget,
         interests=dict(data.get("interests") or {}),
         pace=data.get("pace") or Pace.NORMAL,
-        include=tuple(data.get("include") or ()),
-        exclude=tuple(data.get("exclude") or ()),
+        include=tuple(item_keys(data.get("include"))),
+        exclude=tuple(item_keys(data.get("exclude"))),
+        via=data.get("via") or "copacabana",
         keep_rides=tuple(data.get("keep_rides") or ()),
         drop_rides=tuple(data.get("drop_rides") or ()),
         keep_stays=tuple(
             (int(lid), dt.date.fromisoformat(day))
             for lid, day in data.get("keep_stays") or ()
         ),
+        keep_nights=tuple(data.get("keep_nights") or ()),
+        pinned=tuple(item_keys(data.get("pinned"))),
+        pinned_rides=tuple(data.get("pinned_rides") or ()),
         seed=int(data.get("seed", 0)),
     )
+
+
+def item_keys(values) -> list:
+    """Stored must-see / excluded items as planner keys: listing ids (int) and
+    ``"sight:<slug>"``."""
+    keys: list = []
+    for value in values or ():
+        if isinstance(value, str) and value.startswith("sight:"):
+            keys.append(value)
+        else:
+            keys.append(int(value))
+    return keys
 
 
 def plan_compute(
@@ -202,16 +218,20 @@ def plan_solve(*, plan_id: str) -> TripPlan | None:
 
 
 def plan_store_result(*, plan: TripPlan, result: PlanResult) -> TripPlan:
-    plan.status = (
-        TripPlan.Status.SOLVED
-        if result.status == "solved"
-        else TripPlan.Status.INFEASIBLE
-    )
+    plan.status = {
+        "solved": TripPlan.Status.SOLVED,
+        "infeasible": TripPlan.Status.INFEASIBLE,
+        "failed": TripPlan.Status.FAILED,
+    }[result.status]
     plan.days = result.days
     plan.totals = result.totals
     plan.explanation = render_all(result.explanation)
     plan.warnings = render_all(result.warnings)
     plan.stats = result.stats
+    plan.route = result.route
+    plan.fixes = result.fixes
+    if result.status == "failed":
+        plan.error = " ".join(plan.explanation.get("en", []))
     plan.finished_at = timezone.now()
     plan.save(
         update_fields=[
@@ -221,6 +241,9 @@ def plan_store_result(*, plan: TripPlan, result: PlanResult) -> TripPlan:
             "explanation",
             "warnings",
             "stats",
+            "route",
+            "fixes",
+            "error",
             "finished_at",
         ]
     )
@@ -325,26 +348,56 @@ def plan_replan(
             % {"ids": ", ".join(sorted(both))},
             field="drop",
         )
+    data = replan_request(plan, keep=keep, drop=drop)
+    return plan_create(data=data, user=user, agency=agency, parent=plan)
+
+
+def replan_request(plan: TripPlan, *, keep: list[str], drop: list[str]) -> dict:
+    """The request of a re-plan: what was dropped is excluded, what was kept is
+    required; everything else in the plan is *pinned* — kept (its nights, rides,
+    experiences and sights) unless it no longer fits, and then the new plan says
+    what was left out. When a ride is dropped, the route may change: nights are
+    not pinned."""
+    steps = _steps_by_id(plan)
     data = dict(plan.request)
     include = list(data.get("include") or [])
     exclude = list(data.get("exclude") or [])
     keep_rides = list(data.get("keep_rides") or [])
     drop_rides = list(data.get("drop_rides") or [])
     keep_stays = list(data.get("keep_stays") or [])
-    for step_id in keep:
-        _day, step = steps[step_id]
+    pinned: list = []
+    pinned_rides: list[str] = []
+    dropped = set(drop)
+
+    def item_of(step: dict):
+        if step["kind"] == "sight" and step.get("sight") and not step.get("included"):
+            return f"sight:{step['sight']}"
+        if step["kind"] == "activity" and step.get("listing"):
+            return step["listing"]
+        return None
+
+    for step_id, (_day, step) in steps.items():
+        if step_id in dropped:
+            if step.get("ride"):
+                drop_rides.append(step["ride"])
+            elif item_of(step) is not None:
+                exclude.append(item_of(step))
+            elif step["kind"] == "stay" and step.get("listing"):
+                exclude.append(step["listing"])
+            continue
+        hard = step_id in keep
         if step.get("ride"):
-            keep_rides.append(step["ride"])
-        elif step["kind"] == "stay" and step.get("listing"):
+            (keep_rides if hard else pinned_rides).append(step["ride"])
+        elif step["kind"] == "stay" and step.get("listing") and hard:
             keep_stays.append([step["listing"], step["slot"]["date"]])
-        elif step.get("listing"):
-            include.append(step["listing"])
-    for step_id in drop:
-        _day, step = steps[step_id]
-        if step.get("ride"):
-            drop_rides.append(step["ride"])
-        elif step.get("listing"):
-            exclude.append(step["listing"])
+        elif item_of(step) is not None:
+            (include if hard else pinned).append(item_of(step))
+    rides_dropped = any(steps[s][1].get("ride") for s in drop)
+    keep_nights: list = []
+    if not rides_dropped:
+        keep_nights = [
+            (day.get("night") or {}).get("place") for day in (plan.days or [])[:-1]
+        ]
     include = [i for i in dict.fromkeys(include) if i not in exclude]
     data.update(
         include=include,
@@ -352,8 +405,13 @@ def plan_replan(
         keep_rides=list(dict.fromkeys(r for r in keep_rides if r not in drop_rides)),
         drop_rides=list(dict.fromkeys(drop_rides)),
         keep_stays=[s for s in keep_stays if s[0] not in exclude],
+        keep_nights=keep_nights,
+        pinned=[
+            p for p in dict.fromkeys(pinned) if p not in exclude and p not in include
+        ],
+        pinned_rides=[r for r in dict.fromkeys(pinned_rides) if r not in drop_rides],
     )
-    return plan_create(data=data, user=user, agency=agency, parent=plan)
+    return data
 
 
 # --- Whole-itinerary holds ----------------------------------------------------------

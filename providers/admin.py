@@ -104,7 +104,7 @@ class ListingAdmin(admin.ModelAdmin):
     list_filter = ("kind", "confirmation", "is_active", "is_demo", "place__country")
     search_fields = ("title_en", "title_es", "provider__name", "place__slug")
     list_select_related = ("provider", "place", "end_place")
-    autocomplete_fields = ("provider", "place", "end_place", "route_leg")
+    autocomplete_fields = ("provider", "place", "end_place", "route_leg", "sights")
     filter_horizontal = ("departures",)
     inlines = [ListingUnitInline, ListingPhotoInline, CalendarFeedInline]
 

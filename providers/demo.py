@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalogue.models import Place, RouteLeg
+from catalogue.models import Place, RouteLeg, Sight
 from catalogue.services import SeedError, money_to_minor
 from providers.models import Listing, ListingUnit, Provider, ValueChain
 
@@ -49,12 +49,20 @@ def _clean_save(obj: Any, where: str) -> None:
     obj.save()
 
 
+def _sights(item: dict[str, Any], sights: dict[str, Sight], where: str) -> list[Sight]:
+    unknown = [slug for slug in item["sights"] if slug not in sights]
+    if unknown:
+        raise SeedError(f"{where}: unknown sights {unknown} (run seed_route)")
+    return [sights[slug] for slug in item["sights"]]
+
+
 @transaction.atomic
 def demo_seed(*, data: dict[str, Any]) -> Counter[str]:
     """Create the demo providers, listings and units that are missing; idempotent."""
     created: Counter[str] = Counter()
     places = {p.slug: p for p in Place.objects.select_related("country")}
     chains = {c.code: c for c in ValueChain.objects.all()}
+    sights = {s.slug: s for s in Sight.objects.all()}
     for raw in data.get("providers", []):
         where = f"demo provider {raw['slug']}"
         home = places.get(raw["home_place"])
@@ -85,9 +93,14 @@ def demo_seed(*, data: dict[str, Any]) -> Counter[str]:
             created["providers"] += 1
         for item in raw.get("listings", []):
             lwhere = f"{where} listing {item['title_en']!r}"
-            if Listing.objects.filter(
+            existing = Listing.objects.filter(
                 provider=provider, title_en=item["title_en"]
-            ).exists():
+            ).first()
+            if existing is not None:
+                # Listings seeded before they named their sights get them now
+                # (never over a provider's own choice).
+                if item.get("sights") and not existing.sights.exists():
+                    existing.sights.set(_sights(item, sights, where))
                 continue
             place = places.get(item.get("place", raw["home_place"]))
             if place is None:
@@ -118,6 +131,8 @@ def demo_seed(*, data: dict[str, Any]) -> Counter[str]:
             _clean_save(listing, lwhere)
             if listing.route_leg_id:
                 listing.departures.set(listing.route_leg.departures.all())
+            if item.get("sights"):
+                listing.sights.set(_sights(item, sights, lwhere))
             created["listings"] += 1
             for unit in item["units"]:
                 _clean_save(

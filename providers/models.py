@@ -198,6 +198,18 @@ class Listing(models.Model):
         verbose_name=_("ends at"),
         help_text=_("Leave empty if it ends where it starts."),
     )
+    # Activities and guides that visit public sights (a guided visit of Tiwanaku):
+    # the planner does not send the traveller to those sights again on the trip.
+    sights = models.ManyToManyField(
+        "catalogue.Sight",
+        blank=True,
+        related_name="listings",
+        verbose_name=_("sights it visits"),
+        help_text=_(
+            "Travellers who book this are not sent to these sights again on the "
+            "same trip. Say in the description whether the entry fee is included."
+        ),
+    )
     title_en = models.CharField(_("title (English)"), max_length=160)
     title_es = models.CharField(_("title (Spanish)"), max_length=160)
     description_en = models.TextField(_("description (English)"), blank=True)

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from catalogue.models import (
@@ -320,27 +318,6 @@ def _crossing_for(a: str, b: str, crossings: list[Crossing]) -> Crossing | None:
     return None
 
 
-BUDGET_RE = re.compile(r"costs ([\d,]+\.\d{2}) ([A-Z]{3})")
-
-
-# The planner's cheapest cost is a lower bound of what a plan costs: the budget fix
-# offers a margin above it (rounded up to whole units).
-BUDGET_MARGIN = Decimal("1.10")
-
-
-def cheapest_from_explanation(plan: TripPlan) -> dict[str, str] | None:
-    """The budget to offer when an infeasible plan's (English) explanation names the
-    cheapest feasible cost: that cost plus a margin, as ``{"amount", "currency"}``;
-    None when it names none."""
-    for sentence in (plan.explanation or {}).get("en", []):
-        match = BUDGET_RE.search(sentence)
-        if match:
-            cheapest = Decimal(match.group(1).replace(",", ""))
-            amount = math.ceil(cheapest * BUDGET_MARGIN)
-            return {"amount": f"{amount}.00", "currency": match[2]}
-    return None
-
-
 def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
     """Everything the itinerary page shows for ``plan``."""
     lang = language()
@@ -385,12 +362,16 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
         steps = []
         route: list[Place] = []
         for step in day["steps"]:
-            start_place = places.get(step.get("place") or step.get("from") or "")
-            end_place = places.get(step.get("place") or step.get("to") or "")
+            start_place = places.get(step.get("from") or step.get("place") or "")
+            end_place = places.get(step.get("to") or step.get("place") or "")
             for place in (start_place, end_place):
                 if place is not None and (not route or route[-1].slug != place.slug):
                     route.append(place)
-            tweakable = bool(step.get("listing") or step.get("ride"))
+            tweakable = bool(
+                step.get("listing")
+                or step.get("ride")
+                or (step.get("sight") and not step.get("stop"))
+            )
             if step.get("ride"):
                 tweakable = step["ride"] not in seen_rides
                 seen_rides.add(step["ride"])
@@ -406,6 +387,18 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
                 "community_run": step.get("community_run", False),
                 "price": _money(step.get("price"), rates, show),
                 "estimated": step.get("estimated", False),
+                "sight": step.get("sight") or "",
+                "included": step.get("included", False),
+                "visits": [
+                    localise(sight.get("title"), lang)
+                    for sight in step.get("sights") or ()
+                ],
+                "stop": step.get("stop", False),
+                "fee_known": step.get("fee_known", True),
+                "free_entry": step["kind"] == "sight"
+                and (step.get("price") or {}).get("amount") in ("0", "0.00"),
+                "transfer": step.get("transfer", False),
+                "day_trip": step.get("day_trip", False),
                 "tweakable": tweakable and step["kind"] != "free",
                 "alternatives": [
                     {
@@ -474,6 +467,7 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
     return {
         "plan": plan,
         "trip": request,
+        "route": route_summary(plan, places),
         "origin_name": _place_name(places, request.get("origin")),
         "destination_name": _place_name(places, request.get("destination")),
         "days": days,
@@ -489,6 +483,34 @@ def plan_page(plan: TripPlan, *, currency: str | None = None) -> dict[str, Any]:
         "explanation": (plan.explanation or {}).get(lang, []),
         "warnings": (plan.warnings or {}).get(lang, []),
         "fixes": plan_fixes(plan) if plan.status == TripPlan.Status.INFEASIBLE else [],
+    }
+
+
+CROSSING_NAMES = {
+    "kasani": gettext_lazy("Kasani, by Copacabana and the Tiquina strait"),
+    "desaguadero": gettext_lazy("Desaguadero (old bridge)"),
+    "cebaf": gettext_lazy("Desaguadero (CEBAF)"),
+}
+
+
+def route_summary(plan: TripPlan, places: dict[str, Place]) -> dict[str, Any]:
+    """The towns the plan sleeps in, in order, and where it crosses the border."""
+    towns: list[str] = []
+    request = plan.request or {}
+    for slug in [
+        request.get("origin"),
+        *((d.get("night") or {}).get("place") for d in plan.days or []),
+        request.get("destination"),
+    ]:
+        if not slug:
+            continue
+        name = _place_name(places, slug)
+        if not towns or towns[-1] != name:
+            towns.append(name)
+    crossing = (plan.route or {}).get("crossing")
+    return {
+        "towns": towns,
+        "crossing": str(CROSSING_NAMES[crossing]) if crossing in CROSSING_NAMES else "",
     }
 
 
@@ -560,42 +582,21 @@ def altitude_chart(nights: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def plan_fixes(plan: TripPlan) -> list[dict[str, str]]:
-    """The adjusted requests offered when no plan fits: each a ``fix`` code and a
-    label (the view recomputes the request from the code)."""
-    from itineraries.apis import MAX_DAYS
-
-    request = plan.request or {}
-    fixes = []
-    if int(request.get("days", 0)) < MAX_DAYS:
-        fixes.append({"code": "add_day", "label": _("Add a day")})
-    start = request.get("start_date")
-    earliest = timezone.localdate()
-    if start and dt.date.fromisoformat(start) - dt.timedelta(days=1) >= earliest:
-        fixes.append({"code": "earlier", "label": _("Start a day earlier")})
-    cheapest = cheapest_from_explanation(plan)
-    if cheapest and request.get("budget"):
-        fixes.append(
-            {
-                "code": "budget",
-                "label": _("Raise the budget to %(amount)s %(currency)s") % cheapest,
-            }
-        )
-    return fixes
+    """The one-click fixes offered when no plan fits: the planner's own, each
+    solved before it was offered (``code`` and a label in the page's language)."""
+    lang = language()
+    return [
+        {"code": fix["code"], "label": localise(fix["label"], lang)}
+        for fix in plan.fixes or []
+    ]
 
 
 def fixed_request(plan: TripPlan, code: str) -> dict[str, Any] | None:
-    """The request of ``plan`` adjusted by fix ``code``; None for an unknown code."""
-    data = dict(plan.request or {})
-    if code == "add_day":
-        data["days"] = int(data["days"]) + 1
-    elif code == "earlier":
-        start = dt.date.fromisoformat(data["start_date"]) - dt.timedelta(days=1)
-        data["start_date"] = start.isoformat()
-    elif code == "budget":
-        cheapest = cheapest_from_explanation(plan)
-        if cheapest is None or not data.get("budget"):
-            return None
-        data["budget"] = cheapest
-    else:
-        return None
-    return data
+    """The request of ``plan`` changed by its fix ``code``; None for a code the
+    plan does not offer."""
+    for fix in plan.fixes or []:
+        if fix["code"] == code:
+            data = dict(plan.request or {})
+            data.update(fix["changes"])
+            return data
+    return None

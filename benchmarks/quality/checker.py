@@ -536,22 +536,19 @@ def _build(ctx: Context) -> None:
 
 def _rides(ctx: Context) -> list[list[Step]]:
     """Consecutive transport/border steps grouped by ride (a timetabled ride is split
-    into rides and a border step sharing its ``ride``); a transfer is its own group."""
+    into rides and a border step sharing its ``ride``, and around the sights it stops
+    at: a ``sight`` step marked ``stop``); a transfer is its own group."""
     groups: list[list[Step]] = []
-    previous = -2
-    for position, step in enumerate(ctx.steps):
+    joinable = False  # the last step was a moving one, or a stop inside a ride
+    for step in ctx.steps:
         if step.kind not in MOVING:
+            joinable = joinable and step.kind == "sight" and bool(step.raw.get("stop"))
             continue
-        if (
-            groups
-            and step.ride
-            and groups[-1][-1].ride == step.ride
-            and previous == position - 1
-        ):
+        if joinable and groups and step.ride and groups[-1][-1].ride == step.ride:
             groups[-1].append(step)
         else:
             groups.append([step])
-        previous = position
+        joinable = True
     return groups
 
 
@@ -1244,8 +1241,41 @@ def _check_destination_time(ctx: Context) -> None:
         )
 
 
+def _seen_sights(ctx: Context) -> set[str]:
+    """The facts' sights the plan visits: sight steps, and the sights an activity
+    says it visits (``sights: [{slug, title}]``)."""
+    seen: set[str] = set()
+    for step in ctx.steps:
+        names: list[tuple[str, str]] = []
+        if step.kind == "sight":
+            names.append((str(step.raw.get("sight") or ""), step.title))
+        for covered in step.raw.get("sights") or ():
+            if isinstance(covered, dict):
+                title = covered.get("title")
+                if isinstance(title, dict):
+                    title = title.get("en") or ""
+                names.append((str(covered.get("slug") or ""), str(title or "")))
+        for slug, title in names:
+            sight = facts.sight_match(slug, title, step.frm)
+            if sight is not None:
+                seen.add(sight.key)
+    return seen
+
+
+def _excluded_sights(ctx: Context) -> set[str]:
+    """The facts' sights the traveller excluded (``"sight:<slug>"``)."""
+    found = set()
+    for item in ctx.request.get("exclude") or ():
+        if isinstance(item, str) and item.startswith("sight:"):
+            sight = facts.sight_match(item.removeprefix("sight:"), "")
+            if sight is not None:
+                found.add(sight.key)
+    return found
+
+
 def _check_idle(ctx: Context) -> None:
     sights = facts.places_with_sights()
+    seen = _seen_sights(ctx) | _excluded_sights(ctx)
     for i in range(1, len(ctx.days) - 1):
         day_steps = [s for s in ctx.steps if s.day == i + 1 and s.timed]
         if any(s.kind in ("activity", "sight") for s in day_steps):
@@ -1264,10 +1294,15 @@ def _check_idle(ctx: Context) -> None:
             weekday = dt.date.fromisoformat(str(ctx.days[i].get("date"))).weekday()
         except ValueError:
             continue
+        # Something left to do there: a sight open that weekday that the plan
+        # does not visit on any day and the traveller did not exclude (a free day
+        # after seeing everything is rest).
         open_there = [
             s.key
             for s in facts.SIGHTS
-            if s.place == where and facts.sight_open_on(s, weekday) is not False
+            if s.place == where
+            and facts.sight_open_on(s, weekday) is not False
+            and s.key not in seen
         ]
         if where in sights and open_there:
             ctx.add(
@@ -1281,11 +1316,18 @@ def _check_idle(ctx: Context) -> None:
 
 def _check_repeat_visit(ctx: Context) -> None:
     arrivals: dict[str, set[str]] = {}
+    woke_at = {
+        str(ctx.days[i + 1].get("date")): place for i, place in _night_places(ctx)
+    }
     for group in _rides(ctx):
         where = group[-1].to
         known = facts.place(where)
         if known is None or known.kind in (facts.HUB, facts.POST, facts.AIRPORT):
             continue
+        if where in facts.TWIN_CITY:
+            continue  # El Alto from La Paz: across the city by cable car
+        if woke_at.get(group[-1].date) == where:
+            continue  # back to where one slept (from a walk to a site nearby)
         arrivals.setdefault(where, set()).add(group[-1].date)
     for where, dates in arrivals.items():
         if len(dates) > 1:

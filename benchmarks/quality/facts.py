@@ -69,6 +69,7 @@ PLACES: dict[str, Place] = {p.slug: p for p in (
     _p("abra-la-raya",             "Abra La Raya",               PE, (4319, 4360), -14.48333,  -70.98917,  PASS,    "RF §1 [qq]"),
     _p("pisac",                    "Pisac",                      PE, 2972,         -13.4225,   -71.84667,  TOWN,    "RF §1; altitude RF2 §1.2 [S10]"),
     _p("chinchero",                "Chinchero",                  PE, 3762,         -13.3922,   -72.0478,   TOWN,    "RF2 §1.2 [S11]"),
+    _p("pisac-ruins",              "Pisac archaeological park",  PE, (3300, 3400), -13.4032,   -71.8436,   SITE,    "RF2 §1.2 sv_pisac_ruins [UNVERIFIED coords] [S10]"),
     _p("pukara",                   "Pukará",                     PE, (3879, 3910), -15.03944,  -70.36767,  TOWN,    "RF §1 [mmm]"),
     _p("juliaca",                  "Juliaca",                    PE, 3825,         -15.5,      -70.13333,  TOWN,    "RF §1 [f]"),
     _p("juliaca-airport",          "Juliaca airport (JUL)",      PE, 3826,         -15.4671,   -70.1582,   AIRPORT, "RF §1 (airportsdata)"),
@@ -93,6 +94,10 @@ PLACES: dict[str, Place] = {p.slug: p for p in (
     _p("isla-del-sol-yumani",      "Isla del Sol (Yumani)",      BO, (3950, 4000), -16.03574,  -69.14843,  ISLAND,  "RF §1 [nnn], §5"),
     _p("isla-del-sol-challapampa", "Isla del Sol (Challapampa)", BO, 3815,         -15.9975,   -69.1831,   ISLAND,  "RF §1 [fff]"),
     _p("isla-de-la-luna",          "Isla de la Luna",            BO, 3821,         -16.039688, -69.075106, ISLAND,  "RF §1 [u]"),
+    _p("pilko-kaina",              "Pilko Kaina (Isla del Sol)", BO, (3810, 3900), -16.0396,   -69.1450,   SITE,    "RF2 §1.6 is_pilkokaina [UNVERIFIED coords]; ~3,850 [ESTIMATE]"),
+    # RF2 §2.3 [T23]: the end of the 17 km pilgrim road, a 30-min boat from the island;
+    # no coordinates or altitude in the briefs: a lakeshore point on that road [ESTIMATE].
+    _p("yampupata",                "Yampupata",                  BO, (3810, 3900), -16.06,     -69.17,     TOWN,    "RF2 §2.3 [T23] (coords, altitude ESTIMATE)"),
     _p("san-pedro-de-tiquina",     "San Pedro de Tiquina",       BO, 3846,         -16.23717,  -68.85063,  POST,    "RF §1 [hhh]"),
     _p("san-pablo-de-tiquina",     "San Pablo de Tiquina",       BO, (3824, 3843), -16.21795,  -68.8428,   POST,    "RF §1 [ggg]"),
     _p("tiwanaku",                 "Tiwanaku",                   BO, (3863, 3885), -16.557655, -68.676141, SITE,    "RF §1 [zz]; RF2 §1.8"),
@@ -137,11 +142,23 @@ SATELLITES = {
         }
     ),
     "copacabana": frozenset(
-        {"isla-del-sol-yumani", "isla-del-sol-challapampa", "isla-de-la-luna"}
+        {
+            "isla-del-sol-yumani",
+            "isla-del-sol-challapampa",
+            "isla-de-la-luna",
+            "pilko-kaina",
+            "yampupata",
+        }
     ),
-    "cusco": frozenset({"pisac", "chinchero", "andahuaylillas", "raqchi"}),
+    "cusco": frozenset(
+        {"pisac", "pisac-ruins", "chinchero", "andahuaylillas", "raqchi"}
+    ),
     "la-paz": frozenset({"tiwanaku", "el-alto", "valle-de-la-luna", "chacaltaya"}),
 }
+# A hub's twin city, ~10 min away by cable car (RF2 §2.4 [T29] [S25]: La Paz ↔ El
+# Alto, Red Line): going there on several days of a stay in the hub is going about
+# the city, not a repeated excursion.
+TWIN_CITY = {"el-alto": "la-paz"}
 # Isla del Sol north: access volatile since 2017 (RF §2.7, RF2 §0.3, §3.1): a plan going
 # there should say "confirm locally".
 VOLATILE_ACCESS = {
@@ -298,6 +315,7 @@ LEGS: tuple[Leg, ...] = (
     Leg("cusco", "cusco-airport", 10, ANY, "RF §1 coordinates, ~3 km [ESTIMATE]"),
     # Cusco day trips (RF2 §2.1) and the Ruta del Sol stops (RF §2.1, RF2 §1.3).
     Leg("cusco", "pisac", 30, ANY, "RF2 §2.1 [T01]: taxi 30–40, combi 40–45"),
+    Leg("pisac", "pisac-ruins", 10, ANY, "RF2 §2.1 [T01][T03]: taxi 15–20 [ESTIMATE]; walk down < 1 h"),
     Leg("cusco", "chinchero", 35, ANY, "RF2 §2.1: taxi 35–45 [ESTIMATE]"),
     Leg("pisac", "chinchero", 60, ANY, "RF2 §2.1 [T03]: > 2 h by two buses; by car [ESTIMATE]"),
     Leg("cusco", "andahuaylillas", 40, ANY, "RF §1 [oo]: under 1 h, 39–45 km"),
@@ -345,6 +363,9 @@ LEGS: tuple[Leg, ...] = (
     Leg("isla-del-sol-yumani", "isla-del-sol-challapampa", 30, ANY, "RF §1 [ww]: 30 min past Yumani by boat"),
     Leg("isla-del-sol-yumani", "isla-del-sol-challapampa", 120, "walk", "RF2 §2.3: on foot 120–210, ~7.7 km"),
     Leg("isla-del-sol-yumani", "isla-de-la-luna", 15, ANY, "RF2 §2.3: 15–45"),
+    Leg("isla-del-sol-yumani", "pilko-kaina", 20, "walk", "RF2 §1.6 [S24]: Pilko Kaina ~30 min on foot from Yumani"),
+    Leg("copacabana", "yampupata", 30, ANY, "RF2 §2.3 [T23]: minibus 40 min, taxi; on foot 240–300"),
+    Leg("yampupata", "isla-del-sol-yumani", 20, ANY, "RF2 §2.3 [T23]: a 30-min boat (rowing or motor)"),
     Leg("copacabana", "isla-de-la-luna", 90, ANY, "RF §2.7: ~2 h by boat"),
     # La Paz day trips and links (RF §2.8, RF2 §2.4).
     Leg("la-paz", "tiwanaku", 80, ANY, "RF §2.8, RF2 §2.4 [T25]: ~90 min, 70–72 km"),
@@ -769,7 +790,13 @@ STRENUOUS_WORDS = (
 
 
 def sight_match(slug: str, title: str, where: str | None = None) -> Sight | None:
-    """The sight a step's slug or title names, preferring those at ``where``."""
+    """The sight a step's slug or title names, preferring those at ``where``: its
+    RF2 §1 id as a slug (``cus_sanpedro`` or ``cus-sanpedro``) first, else a
+    keyword in the slug or title."""
+    by_id = slug.strip().lower().replace("-", "_")
+    for sight in SIGHTS:
+        if sight.key == by_id:
+            return sight
     text = f"{slug} {title}".lower()
     found = [s for s in SIGHTS if any(word in text for word in s.keywords)]
     here = [s for s in found if s.place == where]

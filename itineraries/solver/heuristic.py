@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from itineraries.solver.datatypes import OrienteeringProblem
-from itineraries.solver.reach import TourReach
+from itineraries.solver.reach import TourReach, first_start
 
 _BIG = 1 << 60
 # Stop early after this many iterations without a new best plan.
@@ -401,6 +401,41 @@ def _total(routes: list[_Route]) -> int:
     return sum(route.score for route in routes)
 
 
+def _mandatory_chain(
+    problem: OrienteeringProblem, reach: TourReach, k: int
+) -> list[int] | None:
+    """The mandatory nodes that only tour ``k`` may visit, in an order that works:
+    each next one the earliest-starting node that the previous one reaches in time
+    (None when no such order is found)."""
+    tour = problem.tours[k]
+    nodes = [
+        i
+        for i, node in enumerate(problem.nodes)
+        if node.mandatory and node.allowed_tours == frozenset({k})
+    ]
+    if not nodes or any(i not in reach.earliest for i in nodes):
+        return None
+    chain: list[int] = []
+    here, now = tour.start, tour.earliest_departure
+    left = set(nodes)
+    while left:
+        best: tuple[int, int] | None = None
+        for i in left:
+            node = problem.nodes[i]
+            start = first_start(node.windows, now + problem.travel[here][i])
+            if start is None:
+                continue
+            if best is None or (start, i) < best:
+                best = (start, i)
+        if best is None:
+            return None
+        start, i = best
+        chain.append(i)
+        left.remove(i)
+        here, now = i, start + problem.nodes[i].service_min
+    return chain
+
+
 def run_ils(
     problem: OrienteeringProblem,
     reach: list[TourReach],
@@ -415,12 +450,20 @@ def run_ils(
     rng = random.Random(seed)
     search = RouteSearch(problem, reach, rng)
     routes: list[_Route] = []
+    visited: set[int] = set()
     for k in range(len(problem.tours)):
-        route = search.make_route(k, [])
+        # A tour's own mandatory nodes first, in an order their arcs allow: one at
+        # a time they may not fit (a bus between two towns the tour's ends cannot
+        # link directly; a day trip's way out and way back).
+        chain = _mandatory_chain(problem, reach[k], k)
+        route = None if not chain else search.make_route(k, chain)
+        if route is not None:
+            visited.update(chain)  # type: ignore[arg-type]
+        else:
+            route = search.make_route(k, [])
         if route is None:
             return None  # even the empty tour is late: leave it to CP-SAT
         routes.append(route)
-    visited: set[int] = set()
     search.fill(routes, visited, mandatory_only=True)
     mandatory = {node.id for node in problem.nodes if node.mandatory}
     if not mandatory <= visited:

@@ -51,12 +51,17 @@ class TourReach:
 
 
 def shortest_paths(
-    problem: OrienteeringProblem, source: int, reverse: bool = False
+    problem: OrienteeringProblem,
+    source: int,
+    reverse: bool = False,
+    nodes: Sequence[int] | None = None,
 ) -> list[int]:
     """Shortest travel times from ``source`` (to ``source`` when ``reverse``).
 
     Passing through an intermediate node costs its service time as well; terminal
-    nodes are not used as intermediates. Dense Dijkstra, O(n^2).
+    nodes are not used as intermediates. Only ``nodes`` (all when None) are
+    passed through and measured; the others stay at infinity. Dense Dijkstra,
+    O(len(nodes)^2).
     """
     n = len(problem.nodes)
     travel = problem.travel
@@ -64,24 +69,26 @@ def shortest_paths(
     inf = 1 << 62
     dist = [inf] * n
     dist[source] = 0
-    done = [False] * n
-    for _ in range(n):
-        u = -1
-        best = inf
-        for v in range(n):
-            if not done[v] and dist[v] < best:
-                best = dist[v]
-                u = v
-        if u < 0:
+    todo = list(range(n)) if nodes is None else sorted(set(nodes) | {source})
+    while todo:
+        u = min(todo, key=dist.__getitem__)
+        best = dist[u]
+        if best >= inf:
             break
-        done[u] = True
+        todo.remove(u)
         if u != source and u in problem.terminals:
             continue
         # Forward: leave u after its service. Reverse: pass through u, then on.
         through = best + (service[u] if u != source else 0)
-        for v in range(n):
-            if not done[v]:
-                candidate = through + (travel[v][u] if reverse else travel[u][v])
+        if reverse:
+            for v in todo:
+                candidate = through + travel[v][u]
+                if candidate < dist[v]:
+                    dist[v] = candidate
+        else:
+            row = travel[u]
+            for v in todo:
+                candidate = through + row[v]
                 if candidate < dist[v]:
                     dist[v] = candidate
     return dist
@@ -138,14 +145,27 @@ def arc_possible(
 
 
 def all_reach(problem: OrienteeringProblem) -> list[TourReach]:
-    """Reachability of every tour, sharing shortest paths between equal terminals."""
-    forward: dict[int, list[int]] = {}
-    backward: dict[int, list[int]] = {}
+    """Reachability of every tour. Paths go only through the nodes the tour may
+    visit (a node of another day is no way through): with several tours this is
+    both tighter and much faster than over every node; tours that may visit the
+    same nodes share their shortest paths."""
+    forward: dict[tuple, list[int]] = {}
+    backward: dict[tuple, list[int]] = {}
     result: list[TourReach] = []
     for k, tour in enumerate(problem.tours):
-        if tour.start not in forward:
-            forward[tour.start] = shortest_paths(problem, tour.start)
-        if tour.end not in backward:
-            backward[tour.end] = shortest_paths(problem, tour.end, reverse=True)
-        result.append(tour_reach(problem, k, forward[tour.start], backward[tour.end]))
+        usable = tuple(
+            i
+            for i in problem.customers
+            if problem.nodes[i].allowed_tours is None
+            or k in problem.nodes[i].allowed_tours
+        )
+        through = (*usable, tour.start, tour.end)
+        key_f, key_b = (tour.start, usable), (tour.end, usable)
+        if key_f not in forward:
+            forward[key_f] = shortest_paths(problem, tour.start, nodes=through)
+        if key_b not in backward:
+            backward[key_b] = shortest_paths(
+                problem, tour.end, reverse=True, nodes=through
+            )
+        result.append(tour_reach(problem, k, forward[key_f], backward[key_b]))
     return result

@@ -93,6 +93,12 @@ def solve(problem: OrienteeringProblem, params: SolverParams | None = None) -> S
         params.wall_limit_s if params.deterministic and params.wall_limit_s else limit
     )
     deadline = started + wall - _margin(wall)
+    if problem.budget_minor is not None:
+        # Every plan visits the mandatory nodes: their prices alone may break it.
+        must = sum(n.price_minor for n in problem.nodes if n.mandatory)
+        if must > problem.budget_minor:
+            wall = time.perf_counter() - started
+            return Solution(SolveStatus.INFEASIBLE, (), 0, None, None, wall)
     reach = all_reach(problem)
 
     # Trivial bound: every node that fits on some tour is visited.

@@ -16,7 +16,15 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from catalogue.models import WEEKDAYS, Country, Currency, Departure, Place, RouteLeg
+from catalogue.models import (
+    WEEKDAYS,
+    Country,
+    Currency,
+    Departure,
+    Place,
+    RouteLeg,
+    Sight,
+)
 from catalogue.services import money_to_minor
 from providers import services
 from providers.models import (
@@ -189,6 +197,18 @@ class ListingForm(forms.Form):
         empty_label=_("Where it starts"),
         help_text=_("Leave empty if it ends where it starts."),
     )
+    sights = forms.ModelMultipleChoiceField(
+        label=_("Sights it visits"),
+        queryset=Sight.objects.select_related("place").order_by(
+            "place__name_en", "name_en"
+        ),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_(
+            "Travellers who book this are not sent to these sights again on the "
+            "same trip. Say in the description whether the entry fee is included."
+        ),
+    )
     title_en = forms.CharField(label=_("Title (English)"), max_length=160)
     title_es = forms.CharField(label=_("Title (Spanish)"), max_length=160)
     description_en = forms.CharField(
@@ -356,6 +376,7 @@ class ListingForm(forms.Form):
                 "description_es",
                 "place",
                 "end_place",
+                "sights",
                 "tags",
             ),
         ),
@@ -416,6 +437,10 @@ class ListingForm(forms.Form):
                 self.fields[name].label_from_instance = lambda p: (
                     f"{p.name} ({p.country.name})"
                 )
+        if "sights" in self.fields:
+            self.fields["sights"].label_from_instance = lambda s: (
+                f"{s.place.name}: {s.name}"
+            )
         if "departures" in self.fields:
             self.fields["departures"].label_from_instance = lambda d: (
                 f"{d.leg.origin.name} → {d.leg.destination.name} "
@@ -465,6 +490,8 @@ class ListingForm(forms.Form):
         initial["start_times"] = ", ".join(listing.start_times or [])
         if listing.kind == Listing.Kind.TRANSPORT:
             initial["departures"] = [d.pk for d in listing.departures.all()]
+        if "sights" in initial:
+            initial["sights"] = [sight.pk for sight in listing.sights.all()]
         return initial
 
     @staticmethod

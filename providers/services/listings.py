@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalogue.models import WEEKDAYS, Departure, parse_month_day
+from catalogue.geo import km_between
+from catalogue.models import WEEKDAYS, Departure, Sight, parse_month_day
 from providers.models import (
     InterestTag,
     Listing,
@@ -54,6 +55,7 @@ LISTING_KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Listing.Kind.STAY: ("stay_type", "rooms", "beds"),
     Listing.Kind.ACTIVITY: (
         "end_place",
+        "sights",
         "duration_min",
         "start_times",
         "opens",
@@ -70,6 +72,7 @@ LISTING_KIND_FIELDS: dict[str, tuple[str, ...]] = {
     Listing.Kind.TRANSPORT: ("route_leg", "min_party", "max_party"),
     Listing.Kind.GUIDE: (
         "end_place",
+        "sights",
         "languages",
         "duration_min",
         "start_times",
@@ -139,8 +142,11 @@ def _listing_write(
     departures: Iterable[Departure] | None,
 ) -> Listing:
     cleaned = _clean_listing_values(listing.kind, values)
+    sights = cleaned.pop("sights", None)
     for field, value in cleaned.items():
         setattr(listing, field, value)
+    if sights is not None:
+        _check_sights_nearby(listing, sights)
     chosen: list[Departure] = []
     if listing.kind == Listing.Kind.TRANSPORT:
         leg = listing.route_leg
@@ -156,7 +162,36 @@ def _listing_write(
     listing.save()
     if listing.kind == Listing.Kind.TRANSPORT:
         listing.departures.set(chosen)
+    if sights is not None:
+        listing.sights.set(sights)
     return listing
+
+
+# How far from where a listing starts or ends a sight it visits may be (Isla de la
+# Luna is about 8 km from Yumani, whose boats go there).
+SIGHT_NEAR_KM = 15.0
+
+
+def _check_sights_nearby(listing: Listing, sights: Iterable[Sight]) -> None:
+    ends = [p for p in (listing.place, listing.end_place) if p is not None]
+    far = []
+    for sight in sights:
+        at = sight if sight.latitude is not None else sight.place
+        if not any(
+            km_between(at.latitude, at.longitude, p.latitude, p.longitude)
+            <= SIGHT_NEAR_KM
+            for p in ends
+        ):
+            far.append(sight)
+    if far:
+        raise ValidationError(
+            {
+                "sights": _(
+                    "%(sights)s: more than %(km)s km from where this starts or ends."
+                )
+                % {"sights": ", ".join(s.name for s in far), "km": int(SIGHT_NEAR_KM)}
+            }
+        )
 
 
 def listing_create(

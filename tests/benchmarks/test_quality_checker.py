@@ -833,3 +833,111 @@ def test_the_checker_imports_no_project_code() -> None:
             )
             for name in names:
                 assert not name.startswith(banned), (module.name, name)
+
+
+# --- Rides with stops, idle days with everything seen, walks from one's bed ----------
+
+
+def test_a_ride_goes_on_after_a_sight_it_stops_at() -> None:
+    """The Taquile boat stops at the Uros: Puno → Uros (priced), the Uros sight
+    (a stop), Uros → Taquile (the same ride, no price of its own). Neither unpriced
+    nor an early boarding to the Uros: it is one ride to Taquile."""
+    d1 = "2027-06-01"
+    plan = nights_plan(["taquile"])
+    ride = f"7@{d1}T07:30"
+    plan["days"][0]["steps"][:0] = [
+        step("1.1", "transport", f"{d1}T07:30", f"{d1}T08:00", "puno", "uros",
+             price=money(60, "PEN"), mode="boat", ride=ride),
+        step("1.2", "sight", f"{d1}T08:00", f"{d1}T08:30", "uros",
+             title="Uros floating islands", sight="pu-uros", stop=True),
+        step("1.3", "transport", f"{d1}T08:30", f"{d1}T10:30", "uros", "taquile",
+             mode="boat", ride=ride),
+    ]  # fmt: skip
+    request = {**REQUEST, "origin": "puno", "destination": "taquile", "days": 2}
+    found = classes(request, plan)
+    assert "unpriced" not in found
+    # Without the stop mark the second leg is a ride of its own with no price.
+    plan["days"][0]["steps"][1].pop("stop")
+    assert "unpriced" in classes(request, plan)
+
+
+def test_a_free_day_after_every_sight_there_is_rest_not_idle() -> None:
+    """Two nights in Copacabana with a free middle day: idle while a sight there is
+    unseen; rest once the plan visits every Copacabana sight on another day (or an
+    experience says it visits them), or the traveller excluded what is left."""
+    d1, d2, d3 = "2027-06-01", "2027-06-02", "2027-06-03"
+    plan = nights_plan(["copacabana", "copacabana"])
+    plan["days"][1]["steps"][:0] = [
+        step("2.0", "free", f"{d2}T07:00", f"{d2}T18:00", "copacabana"),
+    ]  # fmt: skip
+    request = {**REQUEST, "origin": "copacabana", "destination": "copacabana",
+               "days": 3}  # fmt: skip
+    assert "idle_day" in classes(request, plan)
+    plan["days"][0]["steps"][:0] = [
+        step("1.0", "sight", f"{d1}T09:00", f"{d1}T09:45", "copacabana",
+             title="Basilica", sight="co-basilica"),
+        step("1.01", "activity", f"{d1}T10:00", f"{d1}T12:00", "copacabana",
+             title="Walk with a guide", sights=[{"slug": "co-calvario",
+                                                 "title": "Cerro Calvario"}]),
+    ]  # fmt: skip
+    plan["days"][2]["steps"] = [
+        step("3.1", "sight", f"{d3}T09:00", f"{d3}T10:00", "copacabana",
+             title="Horca del Inca", sight="co-horca"),
+    ]  # fmt: skip
+    assert "idle_day" not in classes(request, plan)
+    drop(plan, "3.1")
+    assert "idle_day" in classes(request, plan)
+    request["exclude"] = ["sight:co-horca"]
+    assert "idle_day" not in classes(request, plan)
+
+
+def test_back_to_where_one_slept_is_not_a_repeat_visit() -> None:
+    """A night in Yumani, then a walk to Pilko Kaina and back the next morning: one
+    visit to Yumani. Going to Taquile on two days is two."""
+    d1, d2 = "2027-06-01", "2027-06-02"
+    plan = nights_plan(["isla-del-sol-yumani"])
+    plan["days"][0]["steps"][:0] = [
+        step("1.1", "transport", f"{d1}T08:30", f"{d1}T10:00", "copacabana",
+             "isla-del-sol-yumani", price=money(40, "BOB"), mode="boat",
+             ride=f"3@{d1}T08:30"),
+    ]  # fmt: skip
+    plan["days"][1]["steps"] = [
+        step("2.1", "transport", f"{d2}T08:00", f"{d2}T08:30", "isla-del-sol-yumani",
+             "pilko-kaina", price=money(0, "BOB"), mode="walk"),
+        step("2.2", "sight", f"{d2}T08:30", f"{d2}T09:00", "pilko-kaina",
+             title="Pilko Kaina", sight="is-pilkokaina"),
+        step("2.3", "transport", f"{d2}T09:00", f"{d2}T09:30", "pilko-kaina",
+             "isla-del-sol-yumani", price=money(0, "BOB"), mode="walk"),
+    ]  # fmt: skip
+    request = {**REQUEST, "origin": "copacabana", "destination": "isla-del-sol-yumani",
+               "days": 2}  # fmt: skip
+    found = classes(request, plan)
+    assert "repeat_visit" not in found
+    assert "unjudgeable" not in found  # Pilko Kaina is a place of the facts
+
+    twice = nights_plan(["puno", "puno"])
+    for index, date in ((0, d1), (1, d2)):
+        twice["days"][index]["steps"][:0] = [
+            step(f"{index + 1}.a", "transport", f"{date}T07:30", f"{date}T10:30",
+                 "puno", "taquile", price=money(60, "PEN"), mode="boat",
+                 ride=f"5@{date}T07:30"),
+            step(f"{index + 1}.b", "transport", f"{date}T14:00", f"{date}T17:00",
+                 "taquile", "puno", price=money(0, "PEN"), mode="boat",
+                 ride=f"6@{date}T14:00"),
+        ]  # fmt: skip
+    request = {**REQUEST, "origin": "puno", "destination": "puno", "days": 3}
+    assert "repeat_visit" in classes(request, twice)
+
+
+def test_el_alto_on_two_days_of_a_la_paz_stay_is_going_about_the_city() -> None:
+    d1, d2 = "2027-06-01", "2027-06-02"
+    plan = nights_plan(["la-paz", "la-paz"])
+    for index, date in ((0, d1), (1, d2)):
+        plan["days"][index]["steps"][:0] = [
+            step(f"{index + 1}.a", "transport", f"{date}T09:50", f"{date}T10:00",
+                 "la-paz", "el-alto", price=money(3, "BOB"), mode="cable_car"),
+            step(f"{index + 1}.b", "transport", f"{date}T13:50", f"{date}T14:00",
+                 "el-alto", "la-paz", price=money(3, "BOB"), mode="cable_car"),
+        ]  # fmt: skip
+    request = {**REQUEST, "origin": "la-paz", "destination": "la-paz", "days": 3}
+    assert "repeat_visit" not in classes(request, plan)

@@ -131,6 +131,15 @@ def check_itinerary(page: Page, lang: str) -> None:
     )
     expect(clock).to_have_count(1)
     clock.scroll_into_view_if_needed()
+    # The route the service is named for: by Copacabana, across Kasani; sights on
+    # the way.
+    summary = page.locator("p.route-summary")
+    expect(summary).to_contain_text("Copacabana")
+    expect(summary).to_contain_text(
+        t(lang, "Kasani, by Copacabana and the Tiquina strait")
+    )
+    expect(page.locator("li.step-sight").first).to_be_visible()
+    expect(page.locator("li.step-sight .badge").first).to_have_text(t(lang, "Sight"))
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -10,7 +10,7 @@ from typing import Any
 from catalogue.models import Place
 from providers.models import Listing
 
-KINDS = {"transport", "border", "activity", "stay", "free"}
+KINDS = {"transport", "border", "activity", "sight", "stay", "free"}
 OFFSET = {"PE": dt.timedelta(hours=-5), "BO": dt.timedelta(hours=-4)}
 CURRENCIES = {"PEN", "BOB", "USD"}
 
@@ -28,11 +28,11 @@ def countries() -> dict[str, str]:
 
 
 def start_place(step: dict[str, Any]) -> str:
-    return step.get("place") or step["from"]
+    return step["from"]
 
 
 def end_place(step: dict[str, Any]) -> str:
-    return step.get("place") or step["to"]
+    return step["to"]
 
 
 def check_money(value: Any) -> None:
@@ -55,10 +55,12 @@ def assert_plan_shape(plan: dict[str, Any], *, days: int, start_date: dt.date) -
         "id",
         "status",
         "request",
+        "route",
         "days",
         "totals",
         "explanation",
         "warnings",
+        "fixes",
     } <= set(plan)
     assert plan["status"] == "solved", plan.get("explanation")
     assert len(plan["days"]) == days
@@ -86,9 +88,17 @@ def assert_plan_shape(plan: dict[str, Any], *, days: int, start_date: dt.date) -
                 assert stay_listing.place.slug == night["place"]
         previous_end = None
         for step in day["steps"]:
-            assert {"id", "kind", "title", "start", "end", "listing", "departure"} <= (
-                set(step)
-            ), step
+            assert {
+                "id",
+                "kind",
+                "title",
+                "start",
+                "end",
+                "from",
+                "to",
+                "listing",
+                "departure",
+            } <= set(step), step
             assert "price" in step, step
             assert step["kind"] in KINDS, step
             assert isinstance(step["title"], str) and step["title"], step
@@ -98,6 +108,13 @@ def assert_plan_shape(plan: dict[str, Any], *, days: int, start_date: dt.date) -
             assert end.utcoffset() == OFFSET[zone_of[last]], (step, last)
             assert start <= end, step
             assert start.date() == date, (day["date"], step)
+            if step["kind"] == "transport":
+                assert step.get("mode"), step
+                if step.get("transfer"):
+                    check_money(step["price"])
+                    assert step["price"] is not None, step
+            if step["kind"] == "sight":
+                assert step["listing"] is None and step["sight"], step
             if previous_end is not None:
                 assert start >= previous_end, ("steps overlap or go back", step)
             previous_end = end
@@ -107,10 +124,13 @@ def assert_plan_shape(plan: dict[str, Any], *, days: int, start_date: dt.date) -
                 assert listing.place.slug == step["place"], step
                 expected = "stay" if step["kind"] == "stay" else "activity"
                 assert listing.kind in (expected, "guide"), step
-    # Across days too, the traveller is never on two rides or visits at once.
-    moving = [s for s in all_steps(plan) if s["kind"] not in ("stay", "free")]
-    for before, after in itertools.pairwise(moving):
+    # Across days too: a path, each step where the last one ended, none overlapping.
+    steps = all_steps(plan)
+    assert steps[0]["from"] == plan["request"]["origin"], steps[0]
+    assert steps[-1]["to"] == plan["request"]["destination"], steps[-1]
+    for before, after in itertools.pairwise(steps):
         assert aware(before["end"]) <= aware(after["start"]), (before, after)
+        assert before["to"] == after["from"], (before, after)
     assert isinstance(plan["totals"], dict)
     assert isinstance(plan["explanation"], list) and plan["explanation"]
     assert all(isinstance(s, str) and s for s in plan["explanation"])

@@ -86,9 +86,14 @@ def test_post_solves_a_six_day_plan_at_once(client, offers):
         "pace": "normal",
         "include": [],
         "exclude": [],
+        "via": "copacabana",
     }
     kinds = {step["kind"] for step in all_steps(plan)}
-    assert {"transport", "border", "activity", "stay"} <= kinds
+    assert {"transport", "border", "stay"} <= kinds
+    assert kinds & {"activity", "sight"}
+    # The route the service is named for: Kasani and Copacabana.
+    assert plan["route"] == {"via": "copacabana", "crossing": "kasani"}
+    assert "copacabana" in {step["to"] for step in all_steps(plan)}
     assert read(client, plan) == shown(plan)
 
 
@@ -106,13 +111,13 @@ def test_flying_in_for_two_days_is_infeasible(client, offers):
 
 
 def test_a_budget_below_the_cheapest_plan_is_infeasible(client, offers):
-    """1 PEN buys nothing: the explanation says what the cheapest plan costs."""
+    """1 PEN buys nothing: the explanation says what a plan costs at least."""
     response = post(client, PLANS, plan_body(budget={"amount": "1", "currency": "PEN"}))
     assert response.status_code == 201, response.content
     plan = response.json()
     assert plan["status"] == "infeasible"
     assert plan["days"] == []
-    assert any("cheapest" in s for s in plan["explanation"]), plan["explanation"]
+    assert any("costs at least" in s for s in plan["explanation"]), plan["explanation"]
 
 
 def replan_path(plan_id: str) -> str:
@@ -138,6 +143,23 @@ def test_replan_dropping_an_activity(client, plan):
     assert_plan_shape(new, days=6, start_date=future_start())
     assert dropped["listing"] not in {s["listing"] for s in all_steps(new)}
     assert dropped["listing"] in new["request"]["exclude"]
+    # Only that step changed: every night, ride and other visit is kept.
+    nights = [(d["night"] or {}).get("place") for d in plan["days"]]
+    assert [(d["night"] or {}).get("place") for d in new["days"]] == nights
+    rides = [s["ride"] for s in all_steps(plan) if s.get("ride")]
+    assert [s["ride"] for s in all_steps(new) if s.get("ride")] == rides
+    visits = {
+        s.get("listing") or s.get("sight")
+        for s in all_steps(plan)
+        if s["kind"] in ("activity", "sight") and s is not dropped
+    }
+    new_visits = {
+        s.get("listing") or s.get("sight")
+        for s in all_steps(new)
+        if s["kind"] in ("activity", "sight")
+    }
+    assert visits <= new_visits
+    assert not any("no longer fit" in line for line in new["explanation"])
     assert "secret" not in new
     assert read(client, new, plan["secret"]) == new
     assert read(client, plan) == shown(plan)

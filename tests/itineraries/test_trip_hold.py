@@ -85,7 +85,9 @@ def world(module_transaction, tmp_path_factory) -> Iterator[dict[str, Any]]:
     Listing.objects.filter(title_en=ON_REQUEST_TITLE).update(
         confirmation=Listing.Confirmation.ON_REQUEST
     )
-    body = {**BODY, "start_date": future_start().isoformat()}
+    # The on-request experience is a must-see: the trip has a part that waits.
+    on_request = Listing.objects.get(title_en=ON_REQUEST_TITLE).pk
+    body = {**BODY, "start_date": future_start().isoformat(), "include": [on_request]}
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
     try:
@@ -609,7 +611,9 @@ def test_an_agency_plans_and_holds_with_its_api_key(client, plan):
     another agency cannot."""
     agency, a = agency_headers("Agency F")
     _agency_g, g = agency_headers("Agency G")
-    body = {**BODY, "start_date": future_start().isoformat()}
+    # The on-request experience is a must-see: the trip has a part that waits.
+    on_request = Listing.objects.get(title_en=ON_REQUEST_TITLE).pk
+    body = {**BODY, "start_date": future_start().isoformat(), "include": [on_request]}
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = post(client, PLANS, body, **a)
     assert response.status_code == 202, response.content

@@ -13,10 +13,12 @@ import yaml
 from django.core.management import call_command
 from django.forms.models import model_to_dict
 
-from catalogue.models import WEEKDAYS, Departure, Place
+from catalogue.geo import km_between
+from catalogue.models import WEEKDAYS, Departure, Place, Sight
 from providers.demo import DEMO_DATA, demo_seed
 from providers.models import InterestTag, Listing, ListingUnit, Provider
 from providers.selectors import listing_list_bookable
+from providers.services.listings import SIGHT_NEAR_KM
 
 pytestmark = pytest.mark.django_db
 
@@ -397,3 +399,37 @@ def test_unknown_end_place_in_the_demo_file_is_a_clear_error(demo):
     with pytest.raises(SeedError, match="atlantis"):
         demo_seed(data={"providers": [provider]})
     assert not Place.objects.filter(slug="atlantis").exists()
+
+
+def test_demo_visits_name_their_sights_near_where_they_run(demo):
+    """Guided visits name the public sights they include (so a plan does not send
+    the traveller there again), each within the editor's distance of where the
+    visit starts or ends."""
+    tiwanaku = Listing.objects.get(title_en="Guided visit of Tiwanaku's temples (demo)")
+    assert [s.slug for s in tiwanaku.sights.all()] == ["tiwanaku"]
+    covering = Listing.objects.filter(sights__isnull=False).distinct()
+    assert covering.count() >= 10
+    for listing in covering.prefetch_related("sights__place"):
+        ends = [p for p in (listing.place, listing.end_place) if p is not None]
+        for sight in listing.sights.all():
+            at = sight if sight.latitude is not None else sight.place
+            assert any(
+                km_between(at.latitude, at.longitude, p.latitude, p.longitude)
+                <= SIGHT_NEAR_KM
+                for p in ends
+            ), (listing.title_en, sight.slug)
+
+
+def test_seeding_again_names_the_sights_of_older_demo_listings(demo):
+    """A demo seeded before listings named their sights gets them on the next
+    seed_demo; a provider's own choice is kept."""
+    tiwanaku = Listing.objects.get(title_en="Guided visit of Tiwanaku's temples (demo)")
+    tiwanaku.sights.clear()
+    sillustani = Listing.objects.get(
+        title_en="Sillustani's burial towers with a guide from Atuncolla (demo)"
+    )
+    own = Sight.objects.get(slug="pu-cathedral")
+    sillustani.sights.set([own])
+    call_command("seed_demo", stdout=StringIO())
+    assert [s.slug for s in tiwanaku.sights.all()] == ["tiwanaku"]
+    assert [s.slug for s in sillustani.sights.all()] == ["pu-cathedral"]

@@ -78,10 +78,17 @@ def world(module_transaction) -> Iterator[dict[str, Any]]:  # noqa: F811
     )
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
+    # The on-request experience is a must-see: the booking has a part that waits.
+    on_request = Listing.objects.get(title_en=ON_REQUEST_TITLE).pk
     try:
         with TestCase.captureOnCommitCallbacks(execute=True):
             plan = services.plan_create(
-                data={**REQUEST, "start_date": future_start().isoformat()}, secret=KEY
+                data={
+                    **REQUEST,
+                    "start_date": future_start().isoformat(),
+                    "include": [on_request],
+                },
+                secret=KEY,
             )
     finally:
         app.conf.task_always_eager = eager

@@ -636,6 +636,10 @@ def test_random_capped_problems_heuristic_alone(problem: OrienteeringProblem) ->
     )
     if solution.has_plan:
         assert validate(problem, solution) == []
+    elif solution.status == SolveStatus.INFEASIBLE:
+        # Proven without a search: the mandatory nodes alone break the budget.
+        must = sum(n.price_minor for n in problem.nodes if n.mandatory)
+        assert problem.budget_minor is not None and must > problem.budget_minor
     else:
         assert solution.status == SolveStatus.NO_SOLUTION_IN_TIME
 

@@ -307,3 +307,26 @@ def test_two_workers_interleaved_is_reproducible() -> None:
     assert first.status == SolveStatus.OPTIMAL
     assert first.score == 16
     assert first.tours == second.tours
+
+
+def test_mandatory_prices_over_the_budget_are_infeasible_at_once() -> None:
+    """Many mandatory nodes whose prices alone exceed the budget: INFEASIBLE at
+    once, whatever the phases (the heuristic alone used to return a plan over the
+    budget, which the final check called a solver bug)."""
+    nodes = (
+        Node(0),
+        *(Node(i, mandatory=True, price_minor=300, score=1) for i in range(1, 6)),
+    )
+    problem = OrienteeringProblem(
+        nodes,
+        (Tour(0, 0, 0, 1000),),
+        line_travel(list(range(6))),
+        budget_minor=1000,
+    )
+    for params in (
+        SolverParams(time_limit_s=0.5, use_cp_sat=False),
+        SolverParams(time_limit_s=0.5),
+    ):
+        solution = solve(problem, params)
+        assert solution.status == SolveStatus.INFEASIBLE
+        assert not solution.has_plan
