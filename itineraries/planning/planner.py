@@ -71,7 +71,7 @@ from itineraries.solver import (
     solve,
 )
 
-MAX_SKELETONS = 6  # distinct skeletons whose days are solved with the engine
+MAX_SKELETONS = 8  # distinct skeletons whose days are solved with the engine
 MAX_LOOKED = 60  # distinct skeletons whose bound is computed
 BEAM_WIDTH = 48  # partial skeletons kept per day by the beam search (at most)
 BEAM_MIN_WIDTH = 16
