@@ -170,24 +170,19 @@ def msg_budget(planner: Planner, cheapest: float, *, exact: bool = True) -> Msg:
     lower bound of every route's (quoted as "at least")."""
     assert planner.request.budget is not None
     planner.cheapest_cost = int(cheapest)  # the budget fix starts from it
-    if not exact:
-        return Msg(
-            gettext_noop(
-                "A plan for these dates costs at least %(cost)s, above your "
-                "%(budget)s: raise the budget, or shorten the trip."
-            ),
-            {
-                "cost": money_text(int(cheapest), planner.currency),
-                "budget": money_text(
-                    planner.request.budget.amount_minor, planner.currency
-                ),
-            },
-        )
-    return Msg(
+    text = (
         gettext_noop(
             "The cheapest feasible plan costs %(cost)s, above your %(budget)s: "
             "raise the budget to %(cost)s, or shorten the trip."
-        ),
+        )
+        if exact
+        else gettext_noop(
+            "A plan for these dates costs at least %(cost)s, above your "
+            "%(budget)s: raise the budget, or shorten the trip."
+        )
+    )
+    return Msg(
+        text,
         {
             "cost": money_text(int(cheapest), planner.currency),
             "budget": money_text(planner.request.budget.amount_minor, planner.currency),
@@ -215,7 +210,7 @@ def explain_failure(
 ) -> list[Msg]:
     reasons: list[Msg] = []
     exists = search.best_to_go()(search.initial()) != float("-inf")
-    cut = getattr(search, "budget_cut", None)
+    cut = search.budget_cut
     if exists and search.exhausted and not search.generated and cut is not None:
         # Every way through was cut by the budget before it was complete.
         planner._cause = "budget"
@@ -280,6 +275,11 @@ def explain_failure(
     return engine_fail[:1] or [
         Msg(gettext_noop("No plan fits these dates and choices; try adding a day."))
     ]
+
+
+def _raised(amount_minor: float, factor: float) -> int:
+    """``amount_minor`` times ``factor``, rounded up to a whole unit of money."""
+    return math.ceil(amount_minor * factor / 100.0) * 100
 
 
 def _least_with_includes(planner: Planner, search) -> int | None:
@@ -460,7 +460,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
             return None
         currency = request.budget.currency
         amount = _minor_of(found.totals, currency, world)  # type: ignore[union-attr]
-        raised = math.ceil(amount * BUDGET_MARGIN / 100.0) * 100
+        raised = _raised(amount, BUDGET_MARGIN)
         return raised if raised > request.budget.amount_minor else None
 
     def offer(code: str, label: Msg, changes: dict, candidate) -> bool:
@@ -520,7 +520,7 @@ def verified_fixes(planner: Planner, result: PlanResult) -> list[dict]:
         raised = None
         least = planner.cheapest_cost
         for factor in BUDGET_STEPS if least is not None else ():
-            trial = math.ceil(least * factor / 100.0) * 100
+            trial = _raised(least, factor)
             if trial <= request.budget.amount_minor:
                 continue
             if time.perf_counter() > deadline:

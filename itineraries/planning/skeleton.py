@@ -422,6 +422,8 @@ class SkeletonSearch:
         self.diagnosis = Diagnosis()
         self.exhausted = False  # set by skeletons(): every skeleton was yielded
         self.generated = 0
+        self.budget_cut: int | None = None  # set by skeletons(): least cost cut
+        self._passed_memo: dict[int, tuple] = {}
         first, last, self.active_cap = Pace.LIMITS[request.pace]
         self.day_first, self.day_last = first, last
         self.dates = [
@@ -590,6 +592,12 @@ class SkeletonSearch:
                 if same_day:
                     overnight = []  # relaxed travellers sleep in a bed
             chosen = _representatives(same_day) + _representatives(overnight)
+            if self.request.pace == Pace.RELAXED and any(
+                not self._early(m.hops[0], state.day) for m in chosen
+            ):
+                # No boarding before the pace's first hour when a later
+                # departure to the same place is an option that day.
+                chosen = [m for m in chosen if not self._early(m.hops[0], state.day)]
             if chosen:
                 result[place] = chosen
         self._moves[key] = result
@@ -1041,12 +1049,7 @@ class SkeletonSearch:
         all_targets = [self.request.destination] if last else self.targets(probe)
         by_target = self.moves(probe) if all_targets else {}
         for target in all_targets:
-            choices = by_target.get(target, ())
-            if relaxed and any(not self._early(m.hops[0], d) for m in choices):
-                # Relaxed: no boarding before the pace's first hour when a later
-                # departure to the same place exists that day.
-                choices = [m for m in choices if not self._early(m.hops[0], d)]
-            for move in choices:
+            for move in by_target.get(target, ()):
                 if move.overnight and last:
                     continue
                 penalty, ride_cost = self.move_value(move)
@@ -1158,7 +1161,7 @@ class SkeletonSearch:
                             nxt,
                             visited=nxt.visited
                             | {excursion.cluster}
-                            | self._passed(Move((excursion.go, excursion.back), False)),
+                            | self._passed_on(excursion),
                         )
                     nxt = self._normal(nxt)
                     total = value + ex_points + place_points + stay
@@ -1170,12 +1173,7 @@ class SkeletonSearch:
         for target, move, penalty, ride_cost, long_ride, options in moves:
             if target not in allowed:
                 continue
-            passed = self._passed(move)
-            through = {
-                self.world.cluster(h.destination)
-                for h in move.hops[:-1]
-                if h.destination not in HUBS
-            }
+            through, passed = self._passed(move)
             if through & visited:
                 continue  # back through an island already seen (Taquile twice)
             if move.overnight:
@@ -1249,7 +1247,7 @@ class SkeletonSearch:
                         nxt,
                         visited=nxt.visited
                         | {excursion.cluster}
-                        | self._passed(Move((excursion.go, excursion.back), False)),
+                        | self._passed_on(excursion),
                     )
                 if passed - nxt.visited:
                     nxt = replace(nxt, visited=nxt.visited | passed)
@@ -1257,14 +1255,31 @@ class SkeletonSearch:
                 total = value + ex_points + place_points - penalty + stay
                 yield plan, nxt, total, ride_cost + cost + ex_cost
 
-    def _passed(self, move: Move) -> frozenset[str]:
-        """The clusters of the places a move passes through and stops at on its
-        way (Taquile on the Amantaní boat back to Puno, the Uros on the way out):
-        seen, so no day trip goes there again."""
-        places = [h.destination for h in move.hops[:-1]]
-        for hop in move.hops:
-            if hop.ride is not None:
-                places.extend(stop.place for stop in hop.ride.stops)
+    def _passed(self, move: Move) -> tuple[frozenset[str], frozenset[str]]:
+        """The clusters of the places (not hubs) a move changes rides at, and of
+        those plus the stops of its rides (Taquile on the Amantaní boat back to
+        Puno, the Uros on the way out): seen, so no day trip goes there again.
+        Once per move (moves are cached and asked for by many states)."""
+        kept = self._passed_memo.get(id(move))
+        if kept is None:
+            changes = [h.destination for h in move.hops[:-1]]
+            stops = [s.place for h in move.hops if h.ride for s in h.ride.stops]
+            found = (self._clusters_of(changes), self._clusters_of(changes + stops))
+            kept = self._passed_memo[id(move)] = (move, found)  # keeps it alive
+        return kept[1]
+
+    def _passed_on(self, excursion: Excursion) -> frozenset[str]:
+        """What a day trip passes on its way out and back (its own cluster too);
+        once per (cached) excursion."""
+        kept = self._passed_memo.get(id(excursion))
+        if kept is None:
+            hops = (excursion.go, excursion.back)
+            stops = [s.place for h in hops if h.ride for s in h.ride.stops]
+            found = self._clusters_of([excursion.go.destination, *stops])
+            kept = self._passed_memo[id(excursion)] = (excursion, found)
+        return kept[1]
+
+    def _clusters_of(self, places: list[str]) -> frozenset[str]:
         return frozenset(
             self.world.cluster(p)
             for p in places
@@ -1474,7 +1489,7 @@ class SkeletonSearch:
         head = to_go(start)
         self.exhausted = False
         self.generated = 0
-        self.budget_cut: int | None = None  # least cost of a partial one cut
+        self.budget_cut = None
         if head == float("-inf"):
             self.exhausted = True
             return
