@@ -71,7 +71,7 @@ from itineraries.solver import (
     solve,
 )
 
-MAX_SKELETONS = 8  # distinct skeletons whose days are solved with the engine
+MAX_SKELETONS = 6  # distinct skeletons whose days are solved with the engine
 MAX_LOOKED = 60  # distinct skeletons whose bound is computed
 BEAM_WIDTH = 48  # partial skeletons kept per day by the beam search (at most)
 BEAM_MIN_WIDTH = 16
@@ -179,6 +179,9 @@ class Planner:
         bound_seconds: float = 0.0,
     ) -> None:
         self.bound_seconds = bound_seconds  # > 0: tighten the reported bound
+        # A re-plan on the same route keeps every kept experience and sight, or
+        # gives that route up (the free attempt then keeps what still fits).
+        self.kept_musts = frozenset(boost) if only_boosted else frozenset()
         self.volatile_allowed = volatile_allowed(world, request)
         volatile = {s for s, p in world.places.items() if p.access_confirm}
         world = world.without_places(volatile - self.volatile_allowed)
@@ -1486,7 +1489,7 @@ class Planner:
                     "score": self.item_values.get(key, 0),
                     "windows": tuple(_merge(windows[key])),
                     "price_minor": prices[key],
-                    "mandatory": key in self.include,
+                    "mandatory": key in self.include or key in self.kept_musts,
                     "allowed_tours": frozenset(i - first for i in tours_of[key]),
                     "name": str(key),
                 },
