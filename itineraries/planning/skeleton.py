@@ -609,21 +609,27 @@ class SkeletonSearch:
         must leave that early to catch it)."""
 
         def early(move: Move) -> bool:
+            # Minutes the traveller sets off before a ride: the transfers that
+            # bring them to it (a colectivo from a village to Puno's port).
+            lead = 0
             for hop in move.hops:
                 if hop.ride is None:
+                    lead += hop.minutes + BOARDING_MIN
                     continue
                 ride_date = self.world.date_of(hop.origin, hop.ride.depart)
                 first = self.world.minute(hop.origin, ride_date, self.day_first)
-                if hop.ride.depart >= first:
+                if hop.ride.depart - lead >= first:
+                    lead = 0
                     continue
                 later = any(
                     r.leg == hop.ride.leg
-                    and r.depart >= first
+                    and r.depart - lead >= first
                     and self.world.date_of(r.destination, r.arrive) == ride_date
                     for r in self.rides_from.get((hop.origin, ride_date), ())
                 )
                 if later:
                     return True
+                lead = 0
             return False
 
         return [m for m in moves if not early(m)]
