@@ -458,7 +458,11 @@ LATER_OPTIONS: dict[tuple[str, str, str | None], LaterOption] = {
     ),
     ("puno", "uros", None): LaterOption(True, "RF2 §2.2: continuous 06:00–16:30"),
     ("uros", "puno", None): LaterOption(True, "RF2 §2.2: continuous 06:00–16:30"),
-    ("puno", "taquile", None): LaterOption(True, "RF §2.6: ~08:00 when full"),
+    # One collective boat a day, "07:30" in one report and "~08:00 when full" in
+    # another: the same boat, not a later one (RF2 §2.2 [T16]: 06:45–08:00).
+    ("puno", "taquile", None): LaterOption(
+        False, "RF §2.6: one collective boat, 07:30 (~08:00 when full)"
+    ),
     ("puno", "amantani", None): LaterOption(True, "RF2 §2.2: 08:00–08:30"),
     ("amantani", "taquile", None): LaterOption(True, "RF2 §2.2: ~08:00–09:00"),
     ("puno", "la-paz", None): LaterOption(True, "RF §2.5: minibuses leave frequently"),
