@@ -213,7 +213,10 @@ class IdleDay(Defect):
     2 h of riding in its waking hours (07:00–22:00) — not a travel day — spent at a
     place where a public sight is open that weekday or has no known closing day
     (RF2 §1). A day waiting for an overnight bus counts; a day with a long ride does
-    not (issue 11 §5 wants a lighter day after a long ride)."""
+    not (issue 11 §5 wants a lighter day after a long ride). The sight must be one
+    the plan does not visit, the traveller did not exclude, did not rate 0 on every
+    tag, and can afford: its RF2 fee for the party fits in what the plan leaves of
+    the budget."""
 
     key = "idle_day"
     label = "idle day"
@@ -1303,6 +1306,8 @@ def _check_idle(ctx: Context) -> None:
             if s.place == where
             and facts.sight_open_on(s, weekday) is not False
             and s.key not in seen
+            and _interested(ctx, s.key)
+            and _affordable(ctx, s.key)
         ]
         if where in sights and open_there:
             ctx.add(
@@ -1312,6 +1317,40 @@ def _check_idle(ctx: Context) -> None:
                 "visited",
                 day=i + 1,
             )
+
+
+def _interested(ctx: Context, sight: str) -> bool:
+    """False when the traveller rated 0 every tag of the sight they could rate
+    (RF2 §1 tags; tags no one can rate say nothing)."""
+    interests = ctx.request.get("interests") or {}
+    rated = [
+        interests[tag] for tag in facts.SIGHT_TAGS.get(sight, ()) if tag in interests
+    ]
+    return not rated or max(rated) > 0
+
+
+def _affordable(ctx: Context, sight: str) -> bool:
+    """False when the sight's fee for the party (RF2 §1, the lowest figure) does
+    not fit in what the plan leaves of the traveller's budget, converted at the
+    plan's own rates (its total in each currency)."""
+    fee = facts.SIGHT_FEES.get(sight)
+    wanted = _money(ctx.request.get("budget"))
+    if not fee or not fee[0] or wanted is None:
+        return True
+    totals = ctx.plan.get("totals") if isinstance(ctx.plan.get("totals"), dict) else {}
+    converted = totals.get("in") or {}
+    try:
+        spent = Decimal(str(converted[wanted[1]]))
+        in_fee_currency = Decimal(str(converted[fee[1]]))
+    except (KeyError, InvalidOperation):
+        return True
+    if spent <= 0 or in_fee_currency <= 0:
+        return True
+    persons = int(ctx.request.get("adults") or 1) + int(
+        ctx.request.get("children") or 0
+    )
+    cost = Decimal(fee[0]) / 100 * persons * spent / in_fee_currency
+    return spent + cost <= wanted[0]
 
 
 def _check_repeat_visit(ctx: Context) -> None:

@@ -772,6 +772,91 @@ SIGHTS: tuple[Sight, ...] = (
     ),
 )
 
+# RF2 §1 "Interest tags" of each sight (the words before any parenthesis): a free
+# day next to a sight is idle only for a traveller who did not rate all of its
+# tags 0.
+SIGHT_TAGS: dict[str, tuple[str, ...]] = {
+    "cus_plaza": ("culture", "festivals"),
+    "cus_qorikancha": ("culture", "archaeology"),
+    "cus_sacsay": ("archaeology", "viewpoints", "festivals"),
+    "cus_sanpedro": ("food", "markets"),
+    "cus_sanblas": ("culture", "textiles", "viewpoints"),
+    "sv_pisac_ruins": ("archaeology", "hiking", "viewpoints"),
+    "sv_pisac_market": ("markets", "textiles", "food"),
+    "sv_chinchero": ("culture", "archaeology", "textiles", "markets"),
+    "rd_andahuaylillas": ("culture",),
+    "rd_raqchi": ("archaeology", "culture", "festivals"),
+    "rd_laraya": ("viewpoints", "nature"),
+    "rd_pukara": ("archaeology", "culture"),
+    "pu_sillustani": ("archaeology", "lake", "viewpoints"),
+    "pu_uros": ("culture", "lake"),
+    "pu_taquile": ("culture", "textiles", "hiking", "lake", "food"),
+    "pu_amantani": ("culture", "hiking", "lake", "viewpoints"),
+    "pu_cathedral": ("culture", "festivals"),
+    "pu_yavari": ("culture", "lake"),
+    "pu_dreyer": ("culture", "archaeology"),
+    "pu_chucuito": ("archaeology", "culture", "lake"),
+    "co_basilica": ("culture", "festivals"),
+    "co_calvario": ("viewpoints", "hiking", "culture"),
+    "co_horca": ("archaeology", "viewpoints", "festivals"),
+    "is_yumani": ("culture", "hiking", "lake", "viewpoints"),
+    "is_escalera": ("archaeology", "hiking"),
+    "is_pilkokaina": ("archaeology", "lake", "viewpoints"),
+    "is_challapampa": ("culture", "archaeology", "lake"),
+    "is_chincana": ("archaeology", "hiking", "viewpoints"),
+    "is_luna": ("archaeology", "lake", "festivals"),
+    "lp_teleferico": ("viewpoints", "culture"),
+    "lp_brujas": ("markets", "culture"),
+    "lp_sanfrancisco": ("culture",),
+    "lp_jaen": ("culture",),
+    "lp_valleluna": ("nature", "hiking", "viewpoints"),
+    "lp_killikilli": ("viewpoints",),
+    "ea_16julio": ("markets", "food", "culture"),
+    "ea_cholitas": ("culture",),
+    "ea_cholets": ("culture",),
+    "huayna_base": ("hiking", "nature"),
+    "tiwanaku": ("archaeology", "culture"),
+    "chacaltaya": ("hiking", "nature", "viewpoints"),
+}
+
+# RF2 §1 "Fee" for one foreign adult, the lowest figure given, in minor units: a
+# free day next to a sight is idle only when the traveller's budget has room for
+# it. A fee the facts do not give ("n/f") counts as 0 (it could be afforded).
+SIGHT_FEES: dict[str, tuple[int, str]] = {
+    "cus_plaza": (2500, "PEN"),  # the plaza is free; the cathedral S/25 [OLD]
+    "cus_qorikancha": (1500, "PEN"),
+    "cus_sacsay": (7000, "PEN"),  # BTC partial circuit S/70 [OLD]
+    "cus_sanpedro": (0, "PEN"),
+    "cus_sanblas": (0, "PEN"),  # the quarter; the church is in the Boleto Religioso
+    "sv_pisac_ruins": (7000, "PEN"),  # BTC partial circuit [OLD]
+    "sv_pisac_market": (0, "PEN"),
+    "sv_chinchero": (0, "PEN"),  # the market is free; the site needs the BTC
+    "rd_andahuaylillas": (1500, "PEN"),
+    "rd_raqchi": (600, "PEN"),  # S/20 (2018); S/6 [OLD]
+    "rd_laraya": (0, "PEN"),
+    "pu_sillustani": (1500, "PEN"),
+    "pu_uros": (1500, "PEN"),  # entry S/10 + lake tax S/5 (2023)
+    "pu_taquile": (500, "PEN"),
+    "pu_amantani": (500, "PEN"),
+    "pu_cathedral": (0, "PEN"),
+    "co_basilica": (0, "BOB"),
+    "co_calvario": (0, "BOB"),
+    "co_horca": (1000, "BOB"),
+    "is_yumani": (500, "BOB"),
+    "is_escalera": (500, "BOB"),
+    "is_challapampa": (1000, "BOB"),
+    "is_chincana": (1000, "BOB"),
+    "lp_teleferico": (300, "BOB"),
+    "lp_brujas": (0, "BOB"),
+    "lp_sanfrancisco": (1500, "BOB"),  # Bs 20 foreigners (2014); Bs 15 (2011)
+    "lp_valleluna": (1500, "BOB"),
+    "lp_killikilli": (0, "BOB"),
+    "ea_16julio": (0, "BOB"),
+    "ea_cholitas": (8000, "BOB"),
+    "tiwanaku": (10000, "BOB"),
+}
+
+
 # Activity titles that mean hard exercise at altitude (RF2 "Conventions": strenuous is a
 # steep climb of 150 m+ at ≥ 3,800 m or more than 3 h of walking; RF §5: no heavy
 # exercise for the first 48 h).

@@ -769,9 +769,12 @@ class SkeletonSearch:
 
     # --- day trips --------------------------------------------------------------------
 
-    def excursions(self, base: str, day: int, lo: int, hi: int) -> list[Excursion]:
-        """Day trips from ``base`` leaving after ``lo`` and back by ``hi``."""
-        key = (base, day, lo, hi)
+    def excursions(
+        self, base: str, day: int, lo: int, hi: int, lead: int = 0
+    ) -> list[Excursion]:
+        """Day trips from ``base`` leaving after ``lo`` and back by ``hi``; the day
+        starts ``lead`` minutes before the way out (the transfer to the base)."""
+        key = (base, day, lo, hi, lead)
         found = self._excursions.get(key)
         if found is not None:
             return found
@@ -813,7 +816,7 @@ class SkeletonSearch:
             needed = min(self.valuer.total_minutes(cluster), self.active_cap) + 30
             if self.request.pace == Pace.RELAXED and options:
                 first, _ = self.pace(day, base)
-                later = [e for e in options if e.go.latest >= first]
+                later = [e for e in options if e.go.latest - lead >= first]
                 options = later or options
             found.extend(_excursion_representatives(options, needed))
         self._excursions[key] = found
@@ -876,12 +879,13 @@ class SkeletonSearch:
             cost += c
         return penalty, cost
 
-    def _early(self, hop: Hop, day: int) -> int:
+    def _early(self, hop: Hop, day: int, lead: int = 0) -> int:
         """Boarding before the pace's first hour (a transfer: when even its latest
-        departure is that early)."""
+        departure is that early), or setting off ``lead`` minutes earlier to
+        reach it."""
         first, _ = self.pace(day, hop.origin)
         return objective.early_penalty(
-            pace=self.request.pace, minutes_early=first - hop.latest
+            pace=self.request.pace, minutes_early=first - (hop.latest - lead)
         )
 
     def _day_value(self, state: _State, segments: tuple[Segment, ...], cap: int) -> int:
@@ -985,11 +989,13 @@ class SkeletonSearch:
         hi: int,
         segments: list[Segment],
         visited: frozenset[str],
+        lead: int = 0,
     ) -> Iterator[tuple[Excursion | None, tuple[Segment, ...], int, int]]:
         """The day's segments without a day trip, and with each possible one:
-        (excursion, segments, points (new place minus transport), cost)."""
+        (excursion, segments, points (new place minus transport), cost). The day
+        sets off ``lead`` minutes before the way out (a transfer to the base)."""
         yield None, tuple(segments), 0, 0
-        for excursion in self.excursions(base, d, lo, hi):
+        for excursion in self.excursions(base, d, lo, hi, lead):
             if excursion.cluster in visited:
                 continue  # the same day trip twice adds nothing
             go, back = excursion.go, excursion.back
@@ -1020,7 +1026,9 @@ class SkeletonSearch:
                 kept.append(segment)
             p1, c1 = self.hop_value(go, False)
             p2, c2 = self.hop_value(back, False)
-            points = objective.NEW_PLACE_VISIT_POINTS - p1 - p2 - self._early(go, d)
+            points = (
+                objective.NEW_PLACE_VISIT_POINTS - p1 - p2 - self._early(go, d, lead)
+            )
             if excursion.cluster in self.island_clusters:
                 points += objective.ISLAND_POINTS
             yield excursion, (*kept, away), points, c1 + c2
@@ -1070,9 +1078,22 @@ class SkeletonSearch:
                     end = self.day_end(d, target)
                     options = [(None, tuple(segments), 0, 0)]
                     if not (relaxed and long_ride) and end - move.arrive >= 4 * 60:
+                        # A transfer to the base (no timetable) leaves as late as
+                        # the day trip allows: the day starts that much earlier.
+                        lead = (
+                            sum(h.minutes for h in move.hops) + BOARDING_MIN
+                            if not any(h.fixed for h in move.hops)
+                            else 0
+                        )
                         options = list(
                             self._with_excursion(
-                                d, target, move.arrive, end, segments, frozenset()
+                                d,
+                                target,
+                                move.arrive,
+                                end,
+                                segments,
+                                frozenset(),
+                                lead,
                             )
                         )
                 moves.append((target, move, penalty, ride_cost, long_ride, options))

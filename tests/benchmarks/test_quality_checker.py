@@ -891,6 +891,34 @@ def test_a_free_day_after_every_sight_there_is_rest_not_idle() -> None:
     assert "idle_day" not in classes(request, plan)
 
 
+def test_a_free_day_next_to_a_sight_one_cannot_want_or_pay_is_not_idle() -> None:
+    """The free day in Copacabana with only Horca del Inca unseen (RF2 §1: Bs 10;
+    archaeology, viewpoints, festivals): idle, unless the traveller rated all three
+    0, or the plan leaves less of the budget than the fee for two."""
+    d2 = "2027-06-02"
+    plan = nights_plan(["copacabana", "copacabana"])
+    plan["days"][1]["steps"][:0] = [
+        step("2.0", "free", f"{d2}T07:00", f"{d2}T18:00", "copacabana"),
+    ]  # fmt: skip
+    request = {**REQUEST, "origin": "copacabana", "destination": "copacabana",
+               "days": 3, "exclude": ["sight:co-basilica", "sight:co-calvario"]}  # fmt: skip
+    assert "idle_day" in classes(request, plan)
+    bored = {"archaeology": 0, "viewpoints": 0, "festivals": 0, "lake": 5}
+    assert "idle_day" not in classes({**request, "interests": bored}, plan)
+    assert "idle_day" in classes(
+        {**request, "interests": {**bored, "festivals": 1}}, plan
+    )
+    plan["totals"] = {"amount": "990.00", "currency": "BOB",
+                      "in": {"BOB": "990.00", "PEN": "495.00"}}  # fmt: skip
+    tight = {**request, "budget": {"amount": "1000.00", "currency": "BOB"}}
+    assert "idle_day" not in classes(tight, plan)  # Bs 10 left, Bs 20 for two
+    # The same in soles: S/ 5 left of S/ 500; the fee for two is S/ 10.
+    tight = {**request, "budget": {"amount": "500.00", "currency": "PEN"}}
+    assert "idle_day" not in classes(tight, plan)
+    roomy = {**request, "budget": {"amount": "1010.00", "currency": "BOB"}}
+    assert "idle_day" in classes(roomy, plan)
+
+
 def test_back_to_where_one_slept_is_not_a_repeat_visit() -> None:
     """A night in Yumani, then a walk to Pilko Kaina and back the next morning: one
     visit to Yumani. Going to Taquile on two days is two."""
