@@ -901,7 +901,8 @@ def test_a_free_day_next_to_a_sight_one_cannot_want_or_pay_is_not_idle() -> None
         step("2.0", "free", f"{d2}T07:00", f"{d2}T18:00", "copacabana"),
     ]  # fmt: skip
     request = {**REQUEST, "origin": "copacabana", "destination": "copacabana",
-               "days": 3, "exclude": ["sight:co-basilica", "sight:co-calvario"]}  # fmt: skip
+               "days": 3,
+               "exclude": ["sight:co-basilica", "sight:co-calvario"]}  # fmt: skip
     assert "idle_day" in classes(request, plan)
     bored = {"archaeology": 0, "viewpoints": 0, "festivals": 0, "lake": 5}
     assert "idle_day" not in classes({**request, "interests": bored}, plan)
