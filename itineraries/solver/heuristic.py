@@ -442,16 +442,26 @@ def run_ils(
     seed: int,
     deadline: float,
     max_iterations: int | None = None,
+    initial: list[list[int]] | None = None,
 ) -> list[list[int]] | None:
     """Return the best node sequences found (one per tour), or None.
 
-    None means that no plan visiting every mandatory node was found.
+    None means that no plan visiting every mandatory node was found. ``initial``
+    (feasible sequences, e.g. CP-SAT's when the greedy start could not place the
+    mandatory nodes) is where the search starts instead of the greedy start.
     """
     rng = random.Random(seed)
     search = RouteSearch(problem, reach, rng)
     routes: list[_Route] = []
     visited: set[int] = set()
-    for k in range(len(problem.tours)):
+    if initial is not None:
+        for k, seq in enumerate(initial):
+            route = search.make_route(k, list(seq))
+            if route is None:
+                return None
+            routes.append(route)
+            visited.update(seq)
+    for k in range(len(routes), len(problem.tours)):
         # A tour's own mandatory nodes first, in an order their arcs allow: one at
         # a time they may not fit (a bus between two towns the tour's ends cannot
         # link directly; a day trip's way out and way back).

@@ -154,6 +154,7 @@ def solve(problem: OrienteeringProblem, params: SolverParams | None = None) -> S
                 raise SolverBugError("heuristic returned an infeasible sequence")
             best_score = _score(problem, best)
 
+    from_cp_sat = best is None  # the heuristic found no plan of its own
     status = (
         SolveStatus.FEASIBLE if best is not None else SolveStatus.NO_SOLUTION_IN_TIME
     )
@@ -207,6 +208,35 @@ def solve(problem: OrienteeringProblem, params: SolverParams | None = None) -> S
                 raw = solver.best_objective_bound
                 if math.isfinite(raw):
                     bound = math.floor(raw + 1e-6)
+    if (
+        from_cp_sat
+        and params.use_heuristic
+        and best is not None
+        and best_score < (everything if bound is None else bound)
+    ):
+        # The greedy start could not place the mandatory nodes but CP-SAT could:
+        # the local search goes on from CP-SAT's plan (its first solution often
+        # leaves whole days empty that a free sight nearby would fill).
+        iterations = None
+        if params.deterministic:
+            iterations = max(
+                1, int(limit * params.heuristic_share * _ILS_ITERATIONS_PER_S)
+            )
+        sequences = run_ils(
+            problem,
+            reach,
+            params.random_seed,
+            deadline,
+            iterations,
+            initial=[[v.node for v in plan.visits] for plan in best],
+        )
+        if sequences is not None:
+            plans = plans_from_sequences(problem, sequences)
+            if plans is None:
+                raise SolverBugError("heuristic returned an infeasible sequence")
+            score = _score(problem, plans)
+            if score > best_score:
+                best, best_score = plans, score
     if status != SolveStatus.INFEASIBLE:
         bound = everything if bound is None else min(bound, everything)
     if best is not None and bound is not None and best_score >= bound:

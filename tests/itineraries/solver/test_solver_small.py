@@ -330,3 +330,34 @@ def test_mandatory_prices_over_the_budget_are_infeasible_at_once() -> None:
         solution = solve(problem, params)
         assert solution.status == SolveStatus.INFEASIBLE
         assert not solution.has_plan
+
+
+def test_local_search_goes_on_from_a_given_plan() -> None:
+    """Started from a feasible plan that leaves a day empty (as CP-SAT's first plan
+    may, when the greedy start cannot place the mandatory nodes), the local search
+    keeps the mandatory visit and fills the empty day with the free node."""
+    from itineraries.solver.heuristic import run_ils
+    from itineraries.solver.reach import all_reach
+
+    nodes = (
+        Node(0),
+        Node(1, service_min=2, score=0, mandatory=True, allowed_tours=frozenset({0})),
+        Node(2, service_min=2, score=5),
+    )
+    problem = OrienteeringProblem(
+        nodes,
+        (Tour(0, 0, 0, 10), Tour(0, 0, 20, 30)),
+        line_travel([0, 1, 2]),
+    )
+    start = [[1], []]
+    found = run_ils(problem, all_reach(problem), 0, float("inf"), 50, initial=start)
+    assert found is not None
+    assert 1 in found[0]
+    assert 2 in {node for seq in found for node in seq}
+    # A start that breaks the time span is refused, not repaired silently.
+    late = OrienteeringProblem(nodes, (Tour(0, 0, 0, 3), Tour(0, 0, 20, 30)),
+                               line_travel([0, 1, 2]))  # fmt: skip
+    assert (
+        run_ils(late, all_reach(late), 0, float("inf"), 50, initial=[[1, 2], []])
+        is None
+    )
