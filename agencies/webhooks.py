@@ -252,6 +252,8 @@ def booking_event_payload(
             "status": OCTO_STATUS.get(new, str(new).upper()),
             "previousStatus": OCTO_STATUS.get(old, str(old).upper()) if old else None,
             "noShow": new == Booking.Status.NO_SHOW,
+            # The reason the agency gave when it cancelled (null otherwise).
+            "cancellationReason": booking.cancel_reason or None,
             "productId": str(booking.listing_id),
             # The change was committed just before this event is made; the
             # booking's ``updated_at`` is not rewritten by status-only saves.

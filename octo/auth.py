@@ -1,6 +1,8 @@
-"""API-key authentication for the OCTO views: a missing, unknown or revoked key is
-UNAUTHORIZED (401); a valid key of an agency that was deactivated is FORBIDDEN (403),
-so the agency learns its key is fine but its access is suspended."""
+"""API-key authentication for the OCTO views, as the OCTO document words it: no key
+sent is UNAUTHORIZED (401, "You didn't send the API Key"); a key that was sent but
+is unknown, malformed or revoked is FORBIDDEN (403, "invalid or has been revoked");
+a valid key of an agency that was deactivated is FORBIDDEN too, with its own
+message, so the agency learns its key is fine but its access is suspended."""
 
 from __future__ import annotations
 
@@ -36,4 +38,6 @@ class OctoApiKeyAuthentication(ApiKeyAuthentication):
                 raise exceptions.PermissionDenied(
                     _("This agency's access is suspended; contact us.")
                 ) from None
-            raise
+            raise exceptions.PermissionDenied(
+                _("The API key you sent is invalid or has been revoked.")
+            ) from None

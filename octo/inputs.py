@@ -247,6 +247,10 @@ def availability_query(data: Any, *, calendar: bool) -> AvailabilityQuery:
     )
     ids = None
     if not calendar and body.get("availabilityIds") is not None:
+        if span is not None:
+            # The document: "either localDate, localDateStart/localDateEnd or
+            # availabilityIds" — one way of choosing, not two that may disagree.
+            raise bad_request(_("Send either the dates or availabilityIds, not both."))
         raw = body["availabilityIds"]
         if (
             not isinstance(raw, list)
@@ -256,11 +260,10 @@ def availability_query(data: Any, *, calendar: bool) -> AvailabilityQuery:
             raise bad_request(_("availabilityIds must be a list of ids."))
         parsed = [selectors.parse_availability_id(listing, x) for x in raw]
         ids = frozenset(p for p in parsed if p is not None)
-        if span is None:
-            days = sorted(day for day, _start in ids)
-            span = (days[0], days[-1]) if days else (MIN_DATE, MIN_DATE)
-            if (span[1] - span[0]).days >= MAX_AVAILABILITY_DAYS:
-                raise bad_request(_("The availabilityIds span too many days."))
+        days = sorted(day for day, _start in ids)
+        span = (days[0], days[-1]) if days else (MIN_DATE, MIN_DATE)
+        if (span[1] - span[0]).days >= MAX_AVAILABILITY_DAYS:
+            raise bad_request(_("The availabilityIds span too many days."))
     if span is None:
         raise bad_request(
             _("Send localDateStart and localDateEnd.")

@@ -457,7 +457,7 @@ def booking(
     if item.status == Booking.Status.CANCELLED:
         cancellation = {
             "refund": _refund(item),
-            "reason": None,
+            "reason": item.cancel_reason or None,
             "utcCancelledAt": utc(item.cancelled_at),
         }
     body: dict[str, Any] = {

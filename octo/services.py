@@ -318,9 +318,12 @@ def booking_update(
     return booking
 
 
-def booking_cancel_octo(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
-    """Cancel while ``cancellable`` (the refund follows the listing's policy);
-    cancelling a cancelled booking again returns it unchanged."""
+def booking_cancel_octo(
+    *, booking: Booking, now: dt.datetime | None = None, reason: str = ""
+) -> Booking:
+    """Cancel while ``cancellable`` (the refund follows the listing's policy) and
+    keep the agency's ``reason``; cancelling a cancelled booking again returns it
+    unchanged."""
     now = now or timezone.now()
     booking = booking_expire_if_due(booking=booking, now=now)
     if booking.status == Booking.Status.CANCELLED:
@@ -336,7 +339,7 @@ def booking_cancel_octo(*, booking: Booking, now: dt.datetime | None = None) -> 
             % {"hours": booking.listing.cancellation_cutoff_hours}
         )
     try:
-        booking_cancel(booking=booking, now=now)
+        booking_cancel(booking=booking, now=now, reason=reason)
     except BookingStateError as exc:
         raise errors.unprocessable(exc.message) from exc
     booking.refresh_from_db()

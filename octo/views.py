@@ -35,7 +35,7 @@ from agencies.auth import ApiKeyRateThrottle, IsAgency, request_agency
 from agencies.models import Agency
 from octo import errors, inputs, render, selectors, services
 from octo.auth import OctoApiKeyAuthentication
-from providers.models import Booking
+from providers.models import CANCEL_REASON_MAX, Booking
 from tourism.parsers import LimitedJSONParser
 
 MAX_PAGE = 100
@@ -286,4 +286,11 @@ class BookingCancelView(OctoView):
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise errors.bad_request(_("reason must be a string."))
-        return self.booking_response(services.booking_cancel_octo(booking=booking))
+        if reason is not None and len(reason) > CANCEL_REASON_MAX:
+            raise errors.bad_request(
+                _("reason must be at most %(count)s characters.")
+                % {"count": CANCEL_REASON_MAX}
+            )
+        return self.booking_response(
+            services.booking_cancel_octo(booking=booking, reason=reason or "")
+        )

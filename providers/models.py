@@ -495,6 +495,9 @@ class Slot(models.Model):
         return max(0, self.capacity - self.held - self.booked - self.blocked)
 
 
+CANCEL_REASON_MAX = 500  # characters kept of the reason given on cancel
+
+
 class Booking(models.Model):
     class Status(models.TextChoices):
         ON_HOLD = "on_hold", _("On hold")
@@ -564,6 +567,9 @@ class Booking(models.Model):
     expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(
+        _("cancellation reason"), max_length=CANCEL_REASON_MAX, blank=True
+    )
     redeemed_at = models.DateTimeField(_("redeemed at"), null=True, blank=True)
     refund_minor = models.PositiveIntegerField(
         _("refund (minor units)"), null=True, blank=True

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from providers import notifications, signals
 from providers.models import (
+    CANCEL_REASON_MAX,
     Booking,
     Listing,
     Provider,
@@ -484,8 +485,11 @@ def cancellation_refund(*, booking: Booking, now: dt.datetime) -> int:
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> Booking:
-    """Cancel under the listing's policy and release the places."""
+def booking_cancel(
+    *, booking: Booking, now: dt.datetime | None = None, reason: str = ""
+) -> Booking:
+    """Cancel under the listing's policy and release the places; ``reason`` (the
+    OCTO cancel's, up to ``CANCEL_REASON_MAX`` characters) is kept and shown."""
     now = now or timezone.now()
     booking = _locked(booking)
     if booking.status in Booking.HOLDING:
@@ -506,7 +510,16 @@ def booking_cancel(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     old = booking.status
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
-    booking.save(update_fields=["updated_at", "status", "cancelled_at", "refund_minor"])
+    booking.cancel_reason = reason[:CANCEL_REASON_MAX]
+    booking.save(
+        update_fields=[
+            "updated_at",
+            "status",
+            "cancelled_at",
+            "refund_minor",
+            "cancel_reason",
+        ]
+    )
     _status_changed(booking, old)
     return booking
 

@@ -73,6 +73,7 @@ def test_hold_and_confirm_of_an_agency_booking_are_delivered_signed(
         "status": "CONFIRMED",
         "previousStatus": "ON_HOLD",
         "noShow": False,
+        "cancellationReason": None,
         "productId": str(listing.pk),
         "utcUpdatedAt": event["created"],  # the event is made as the change commits
     }
@@ -177,11 +178,13 @@ def test_status_names_follow_octo(
     with django_capture_on_commit_callbacks(execute=True):
         cancelled = hold_on(instant)
     with django_capture_on_commit_callbacks(execute=True):
-        booking_cancel(booking=cancelled)
+        booking_cancel(booking=cancelled, reason="Flight cancelled")
 
-    seen = [
-        (d["previousStatus"], d["status"], d["noShow"])
-        for d in (_payload(r)["data"] for r in webhook_server.received)
+    events = [_payload(r)["data"] for r in webhook_server.received]
+    seen = [(d["previousStatus"], d["status"], d["noShow"]) for d in events]
+    # The agency's cancellation reason travels with the cancellation only.
+    assert [d["cancellationReason"] for d in events] == [None] * 7 + [
+        "Flight cancelled"
     ]
     assert seen == [
         (None, "ON_HOLD", False),

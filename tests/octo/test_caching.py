@@ -89,7 +89,7 @@ def test_a_key_revoked_after_use_is_refused_at_once(world):
     client = world.agency_a.client()
     assert client.get("/supplier").status_code == 200
     api_key_revoke(api_key=world.agency_a.api_key)
-    assert client.get("/supplier").status_code == 401
+    assert client.get("/supplier").status_code == 403
 
 
 def test_an_agency_deactivated_after_use_is_forbidden_at_once(world):

@@ -152,6 +152,13 @@ def test_bad_reserve_fields_are_bad_request(world, change):
         {"units": [{"id": "adult"}]},
         {"units": [{"id": "adult", "quantity": -1}]},
         {"availabilityIds": "x"},
+        # Either the dates or the ids, as the document says, not both.
+        {"localDate": "2027-01-05", "availabilityIds": ["2027-01-05T09:00:00-05:00"]},
+        {
+            "localDateStart": "2027-01-05",
+            "localDateEnd": "2027-01-06",
+            "availabilityIds": [],
+        },
     ],
 )
 def test_bad_availability_requests_are_bad_request(world, change):
@@ -216,25 +223,28 @@ def test_unknown_booking_uuid(world):
         assert payload["uuid"] == path.split("/")[2]
 
 
-def test_unauthorized_without_a_valid_key(world):
-    """No key, a malformed header, an unknown key, a revoked key: 401 UNAUTHORIZED."""
+def test_unauthorized_without_a_key_forbidden_with_a_bad_one(world):
+    """As the OCTO document says: no key sent is 401 UNAUTHORIZED; a key sent that
+    is unknown, malformed or revoked is 403 FORBIDDEN ("invalid or has been
+    revoked")."""
+    body = error(OctoClient(None).get("/products"), 401)
+    assert body["error"] == "UNAUTHORIZED"
     for client in (
-        OctoClient(None),
         OctoClient("tk_nothing_here"),
         OctoClient(world.agency_a.key[:-2] + "xx"),
     ):
-        body = error(client.get("/products"), 401)
-        assert body["error"] == "UNAUTHORIZED"
+        body = error(client.get("/products"), 403)
+        assert body["error"] == "FORBIDDEN"
+        assert "invalid or has been revoked" in body["errorMessage"]
     malformed = world.agency_a.client().get(
         "/products", headers={"Authorization": "Bearer a b"}
     )
-    assert error(malformed, 401)["error"] == "UNAUTHORIZED"
-    assert malformed["WWW-Authenticate"].startswith("Bearer")
+    assert error(malformed, 403)["error"] == "FORBIDDEN"
     api_key_revoke(api_key=world.agency_a.api_key)
-    body = error(world.agency_a.client().get("/supplier"), 401)
-    assert body["error"] == "UNAUTHORIZED"
-    assert error(world.agency_a.client().get("/capabilities"), 401)["error"] == (
-        "UNAUTHORIZED"
+    body = error(world.agency_a.client().get("/supplier"), 403)
+    assert body["error"] == "FORBIDDEN"
+    assert error(world.agency_a.client().get("/capabilities"), 403)["error"] == (
+        "FORBIDDEN"
     )
     # The agency's other keys still work.
     assert extra_key(world.agency_a.agency).client().get("/supplier").status_code == 200
@@ -251,11 +261,12 @@ def test_forbidden_for_a_deactivated_agency(world):
     Agency.objects.filter(pk=world.agency_a.agency.pk).update(is_active=False)
     body = error(world.agency_a.client().get("/products"), 403)
     assert body["error"] == "FORBIDDEN"
-    # A revoked key of that agency is still just unauthorised.
+    assert "suspended" in body["errorMessage"]
+    # A revoked key of that agency is forbidden as any revoked key is.
     api_key_revoke(api_key=world.agency_a.api_key)
-    assert error(world.agency_a.client().get("/products"), 401)["error"] == (
-        "UNAUTHORIZED"
-    )
+    body = error(world.agency_a.client().get("/products"), 403)
+    assert body["error"] == "FORBIDDEN"
+    assert "revoked" in body["errorMessage"]
 
 
 def test_per_key_rate_limit(world):

@@ -241,10 +241,15 @@ def test_start_time_flow(world):
     assert body["status"] == "CANCELLED" and body["cancellable"] is False
     assert body["cancellation"]["refund"] == "FULL"
     assert body["cancellation"]["utcCancelledAt"] is not None
+    # The reason sent comes back, on the answer and on every read.
+    assert body["cancellation"]["reason"] == "Flight"
+    read = client.get(f"/bookings/{booking_uuid}").json()
+    assert read["cancellation"]["reason"] == "Flight"
     slot.refresh_from_db()
     assert (slot.held, slot.booked) == (0, 0)
     again = client.post(f"/bookings/{booking_uuid}/cancel")
     assert again.status_code == 200 and again.json()["status"] == "CANCELLED"
+    assert again.json()["cancellation"]["reason"] == "Flight"
 
 
 def test_opening_hours_flow(world):
