@@ -774,6 +774,9 @@ class SkeletonSearch:
     ) -> list[Excursion]:
         """Day trips from ``base`` leaving after ``lo`` and back by ``hi``; the day
         starts ``lead`` minutes before the way out (the transfer to the base)."""
+        relaxed = self.request.pace == Pace.RELAXED
+        if not relaxed:
+            lead = 0  # only the relaxed choice reads it: one cache entry
         key = (base, day, lo, hi, lead)
         found = self._excursions.get(key)
         if found is not None:
@@ -814,7 +817,7 @@ class SkeletonSearch:
                         )
                     options.append(Excursion(base, cluster, go, back))
             needed = min(self.valuer.total_minutes(cluster), self.active_cap) + 30
-            if self.request.pace == Pace.RELAXED and options:
+            if relaxed and options:
                 first, _ = self.pace(day, base)
                 later = [e for e in options if e.go.latest - lead >= first]
                 options = later or options
