@@ -18,7 +18,7 @@ from catalogue.models import CURRENCY_EXPONENT, Place
 from octo import selectors
 from octo.selectors import OPTION_ID, OctoAvailability, OctoDay
 from providers.models import Booking, Listing, ListingUnit
-from providers.selectors import unit_price
+from providers.selectors import CHECK_IN, unit_price
 from providers.services.bookings import agency_net
 
 CONTENT = "octo/content"
@@ -270,6 +270,9 @@ def product(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
 
 
 def opening_hours(listing: Listing) -> list[dict[str, str]]:
+    """The listing's hours; a stay without hours of its own is open from its
+    check-in (14:00, the start its booking cut-off counts back from) to the end of
+    the day."""
     if listing.opens and listing.closes:
         return [
             {
@@ -277,6 +280,8 @@ def opening_hours(listing: Listing) -> list[dict[str, str]]:
                 "to": listing.closes.strftime("%H:%M"),
             }
         ]
+    if listing.kind == Listing.Kind.STAY:
+        return [{"from": CHECK_IN.strftime("%H:%M"), "to": "23:59"}]
     return []
 
 

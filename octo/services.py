@@ -32,6 +32,7 @@ from octo import errors
 from octo.errors import OctoError
 from octo.selectors import booking_cancellable
 from providers.models import Booking, Listing
+from providers.selectors import booking_cutoff_at
 from providers.services import booking_cancel, booking_confirm, booking_hold
 from providers.services import bookings as booking_services
 from tourism.exceptions import BookingExpired, BookingStateError, BookingUnavailable
@@ -180,6 +181,25 @@ def _expired_error(booking: Booking) -> OctoError:
     )
 
 
+def _hold_until(booking: Booking, now: dt.datetime, minutes: int) -> dt.datetime:
+    """A hold's new expiry: ``minutes`` from now, but never past the availability's
+    booking cut-off (``utcCutoffAt``); refused once the cut-off has passed."""
+    cutoff = booking_cutoff_at(
+        listing=booking.listing,
+        day=booking.slot.date,
+        start_time=booking.slot.start_time,
+    )
+    if now >= cutoff:
+        raise errors.unprocessable(
+            _(
+                "Bookings for this availability closed at %(at)s (its cut-off); the "
+                "hold can no longer be extended or confirmed."
+            )
+            % {"at": cutoff.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        )
+    return min(now + dt.timedelta(minutes=minutes), cutoff)
+
+
 def booking_extend(
     *, booking: Booking, expiration_minutes: int | None, now: dt.datetime | None = None
 ) -> Booking:
@@ -195,8 +215,8 @@ def booking_extend(
                 _("Only a booking on hold can be extended; this one is %(status)s.")
                 % {"status": locked.get_status_display()}
             )
-        locked.expires_at = now + dt.timedelta(
-            minutes=hold_minutes(expiration_minutes, locked.agency)
+        locked.expires_at = _hold_until(
+            locked, now, hold_minutes(expiration_minutes, locked.agency)
         )
         locked.save(update_fields=["expires_at", "updated_at"])
     booking.refresh_from_db()
@@ -256,6 +276,7 @@ def booking_confirm_octo(
             _("A %(status)s booking cannot be confirmed.")
             % {"status": booking.get_status_display()}
         )
+    _hold_until(booking, now, 0)  # refused once the availability's cut-off passed
     items = _merge_unit_items(booking, unit_items)
     changes: dict[str, Any] = {
         "contact": contact,
@@ -308,8 +329,8 @@ def booking_update(
                 raise errors.unprocessable(
                     _("Only a booking on hold has an expiry to change.")
                 )
-            fields["expires_at"] = now + dt.timedelta(
-                minutes=hold_minutes(changes["expirationMinutes"], locked.agency)
+            fields["expires_at"] = _hold_until(
+                locked, now, hold_minutes(changes["expirationMinutes"], locked.agency)
             )
         for name, value in fields.items():
             setattr(locked, name, value)

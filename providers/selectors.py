@@ -194,6 +194,15 @@ def slot_starts_at(
     return dt.datetime.combine(day, local, tzinfo=listing.place.zone)
 
 
+def booking_cutoff_at(
+    *, listing: Listing, day: dt.date, start_time: dt.time | None
+) -> dt.datetime:
+    """When bookings for a slot close (its start less the listing's booking
+    cut-off): a hold never runs past it, so it cannot be confirmed after it."""
+    starts = slot_starts_at(listing=listing, day=day, start_time=start_time)
+    return starts - dt.timedelta(hours=listing.booking_cutoff_hours)
+
+
 def booking_list_for_provider(
     *,
     provider: Provider,

@@ -318,7 +318,12 @@ def booking_hold(
             lead_phone=lead_phone,
             notes=notes,
             reseller_reference=reseller_reference,
-            expires_at=now + dt.timedelta(minutes=hold_minutes),
+            # A hold never runs past the slot's booking cut-off (OCTO's
+            # utcCutoffAt): it cannot be confirmed after it.
+            expires_at=min(
+                now + dt.timedelta(minutes=hold_minutes),
+                starts - dt.timedelta(hours=listing.booking_cutoff_hours),
+            ),
         )
         _status_changed(booking, None)
         return booking

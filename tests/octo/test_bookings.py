@@ -410,3 +410,44 @@ def test_a_booking_is_never_attached_to_another_agency(world):
     with pytest.raises(ValueError):
         booking_with_listing(booking, agency=world.agency_b.agency)
     assert Booking.objects.get().agency == world.agency_a.agency
+
+
+def test_a_hold_never_runs_past_the_cutoff(world):
+    """OCTO's utcCutoffAt: a hold's utcExpiresAt is capped at the availability's
+    cut-off (on reserve, extend and PATCH), and once the cut-off has passed the hold
+    can be neither extended nor confirmed."""
+    from providers.selectors import booking_cutoff_at, slot_starts_at
+
+    client = world.agency_a.client()
+    starts = slot_starts_at(listing=world.tour, day=DAY, start_time=dt.time(7, 30))
+    hours = (starts - timezone.now()) / dt.timedelta(hours=1)
+    # The cut-off falls within the next hour.
+    world.tour.booking_cutoff_hours = int(hours)
+    world.tour.save()
+    cutoff = booking_cutoff_at(listing=world.tour, day=DAY, start_time=dt.time(7, 30))
+    assert timezone.now() < cutoff <= timezone.now() + dt.timedelta(hours=1)
+    body = reserve_body(world.tour, availability_id(DAY, "07:30"), ["adult"])
+    hold = client.post("/bookings", {**body, "expirationMinutes": 120}).json()
+    assert hold["status"] == "ON_HOLD"
+    assert dt.datetime.fromisoformat(hold["utcExpiresAt"]) == cutoff
+    path = f"/bookings/{hold['uuid']}"
+    for extended in (
+        client.post(f"{path}/extend", {"expirationMinutes": 120}).json(),
+        client.patch(path, {"expirationMinutes": 120}).json(),
+    ):
+        assert dt.datetime.fromisoformat(extended["utcExpiresAt"]) == cutoff
+    # The cut-off passes (an hour later, as far as the hold is concerned): a
+    # running hold is refused an extension and a confirmation, and stays held.
+    Booking.objects.filter(uuid=hold["uuid"]).update(
+        expires_at=timezone.now() + dt.timedelta(minutes=30)
+    )
+    world.tour.booking_cutoff_hours = int(hours) + 1
+    world.tour.save()  # as the provider portal saves it (the OCTO caches follow)
+    for refused in (
+        client.post(f"{path}/extend", {"expirationMinutes": 10}),
+        client.post(f"{path}/confirm", {"contact": {"fullName": "Ana"}}),
+    ):
+        assert refused.status_code == 400, refused.json()
+        assert refused.json()["error"] == "UNPROCESSABLE_ENTITY"
+        assert "cut-off" in refused.json()["errorMessage"]
+    assert Booking.objects.get(uuid=hold["uuid"]).status == Booking.Status.ON_HOLD

@@ -268,10 +268,16 @@ def test_opening_hours_flow(world):
         6,
         6,
     )
-    # Check-in is 14:00 local; the cut-off 24 h before.
+    # Check-in is 14:00 local; the cut-off 24 h before. The hours say so too.
     assert (
         night["utcCutoffAt"] == f"{(DAY - dt.timedelta(days=1)).isoformat()}T19:00:00Z"
     )
+    assert night["openingHours"] == [{"from": "14:00", "to": "23:59"}]
+    (day,) = client.post(
+        "/availability/calendar",
+        {**product, "localDateStart": DAY.isoformat(), "localDateEnd": DAY.isoformat()},
+    ).json()
+    assert day["openingHours"] == [{"from": "14:00", "to": "23:59"}]
     booking_uuid = str(uuid.uuid4())
     hold = client.post(
         "/bookings",
