@@ -12,7 +12,8 @@ after the commit as JSON::
      "created": "2027-03-01T12:00:00Z",
      "data": {"bookingUuid": "…", "supplierReference": "K7MX2QPA",
               "resellerReference": "…", "status": "CONFIRMED",
-              "previousStatus": "ON_HOLD", "noShow": false, "productId": "42",
+              "previousStatus": "ON_HOLD", "noShow": false,
+              "cancellationReason": null, "productId": "42",
               "utcUpdatedAt": "2027-03-01T12:00:00Z"}}
 
 ``status``/``previousStatus`` use OCTO's names, exactly as the OCTO API
@@ -21,7 +22,8 @@ Declined on-request bookings are ``REJECTED``. OCTO has no no-show state: like t
 OCTO API, a no-show stays ``CONFIRMED`` (it stood and was not redeemed), and the
 webhook says what happened with ``noShow: true`` (the event of marking a no-show is
 ``CONFIRMED`` → ``CONFIRMED``, ``noShow: true``); every other event has
-``noShow: false``. Deliveries are at least once and may arrive out
+``noShow: false``. ``cancellationReason`` is the ``reason`` the agency sent when it
+cancelled (null otherwise). Deliveries are at least once and may arrive out
 of order (retries): deduplicate on ``id`` (also in ``X-Tourism-Delivery``) and order by
 ``data.utcUpdatedAt``.
 
