@@ -39,7 +39,8 @@ with the reason a traveller would recognise:
   Titicaca that never leaves the shore misses what it is for; Isla del Sol is why
   one stops in Copacabana".
 * **Islands** (``ISLAND_NIGHTS_MAX``): no more than two nights in a row on one
-  island unless a must-see needs it — "the third day on Amantaní has nothing new".
+  island or in one village, must-sees there included (each fits in a day) — "the
+  third day on Amantaní has nothing new".
 * **Cost** (``POINTS_PER_USD``): 2 points per US dollar each person pays — "a S/ 150
   (≈ USD 40) option must be worth 80 points more than a free one".
 * **Travel** (``POINTS_PER_RIDE_MINUTE``, ``NIGHT_RIDE_POINTS``): 1 point per 3

@@ -639,13 +639,10 @@ class Planner:
         return found
 
     def island_nights(self) -> dict[str, int]:
-        """Places where a must-see justifies a third night in a row."""
-        nights: dict[str, int] = {}
-        for key in self.include:
-            offer = self.offers[key]
-            if offer.place not in HUBS:
-                nights[offer.place] = objective.ISLAND_NIGHTS_MAX + 1
-        return nights
+        """Places where a third night in a row is allowed: none. A must-see there
+        fits in the two (every experience and stay lasts at most a day), and a
+        third night on Amantaní or in Luquina Chico adds nothing new."""
+        return {}
 
     def search(self, *, via: str | None = None) -> SkeletonSearch:
         return SkeletonSearch(

@@ -600,3 +600,23 @@ def test_never_back_along_the_route_and_each_island_on_one_day(world, days):
                 arrivals.setdefault(step["to"], set()).add(day["date"])
         woke = (day["night"] or {}).get("place") or woke
     assert all(len(dates) == 1 for dates in arrivals.values()), arrivals
+
+
+@pytest.mark.parametrize("must", [104, 3])  # the Amantaní homestay; a Taquile day
+def test_a_must_see_on_an_island_gives_no_third_night_there(world, must):
+    """At most two nights in a row on one island, must-sees there included: each
+    fits in a day (three nights on Amantaní for its homestay was a plan we made)."""
+    result = plan(world, days=12, pace="relaxed", include=(must,),
+                  interests={"lake": 5, "textiles": 5, "culture": 5})  # fmt: skip
+    assert result.status == "solved", english(result.explanation)
+    assert_path(result, "cusco", "la-paz")
+    run, longest, previous = 0, 0, None
+    for place in nights(result):
+        run = (
+            run + 1
+            if place == previous
+            and place not in ("cusco", "puno", "copacabana", "la-paz")
+            else 1
+        )
+        longest, previous = max(longest, run), place
+    assert longest <= 2, nights(result)
