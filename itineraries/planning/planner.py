@@ -638,12 +638,6 @@ class Planner:
         self._day_items_cache[cache_key] = found
         return found
 
-    def island_nights(self) -> dict[str, int]:
-        """Places where a third night in a row is allowed: none. A must-see there
-        fits in the two (every experience and stay lasts at most a day), and a
-        third night on Amantaní or in Luquina Chico adds nothing new."""
-        return {}
-
     def search(self, *, via: str | None = None) -> SkeletonSearch:
         return SkeletonSearch(
             self.world,
@@ -655,7 +649,6 @@ class Planner:
             excursion_clusters=self.excursion_clusters,
             links_from=self.links_from,
             via=via or self.via,
-            island_nights=self.island_nights(),
             local_minutes=self.local_minutes,
         )
 

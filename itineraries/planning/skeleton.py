@@ -393,7 +393,6 @@ class SkeletonSearch:
         excursion_clusters: Mapping[str, tuple[str, ...]],
         links_from: Mapping[str, tuple[Link, ...]],
         via: str,
-        island_nights: Mapping[str, int] | None = None,
         local_minutes: Callable[[str, str], int] | None = None,
     ) -> None:
         self.world = world
@@ -406,10 +405,7 @@ class SkeletonSearch:
         self.excursion_clusters = excursion_clusters  # base -> clusters to visit
         self.links_from = links_from
         self.via = via
-        self.island_nights = island_nights or {}
-        self.nights_cap = (
-            max([objective.ISLAND_NIGHTS_MAX, *self.island_nights.values()]) + 1
-        )
+        self.nights_cap = objective.ISLAND_NIGHTS_MAX + 1
         # Minutes between two places of one cluster (a walk, a short ride).
         self.local_minutes = local_minutes or (lambda a, b: 0)
         self.cluster_places: dict[str, list[str]] = defaultdict(list)
@@ -1378,9 +1374,7 @@ class SkeletonSearch:
         # Counted up to one past the island limit, the only rule that reads it:
         # longer stays in a hub are one state, not one per night.
         nights_here = min(state.nights_here + 1, self.nights_cap) if same else 1
-        if place not in HUBS and nights_here > self.island_nights.get(
-            place, objective.ISLAND_NIGHTS_MAX
-        ):
+        if place not in HUBS and nights_here > objective.ISLAND_NIGHTS_MAX:
             return None
         slept = dict(state.slept)
         before = slept.get(place, 0)
