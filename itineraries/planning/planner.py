@@ -1205,8 +1205,8 @@ class Planner:
         if budget_left is not None and request.budget is not None:
             # The must-sees are mandatory too: with them this route may not fit the
             # budget at all (the explanation then quotes what it costs).
-            musts = sum(
-                n.price_minor
+            musts = problem.spend(
+                n.id
                 for n, (kind, _ref) in zip(problem.nodes, meta, strict=True)
                 if n.mandatory and kind == "offer"
             )
@@ -1383,6 +1383,7 @@ class Planner:
         windows: dict[ItemKey, list[tuple[int, int]]] = defaultdict(list)
         tours_of: dict[ItemKey, set[int]] = defaultdict(set)
         prices: dict[ItemKey, int] = defaultdict(int)
+        self._paid_access: set[ItemKey] = set()
         seen_on_rides = self._stop_keys(skeleton.days)
         for day in skeleton.days:
             for segment in day.segments:
@@ -1421,9 +1422,29 @@ class Planner:
                         windows[key].append((lo, hi))
                         tours_of[key].add(day.index)
                         price = self._to_plan(session.price_minor, offer.currency)
-                        price += self.access_cost(segment.place, offer)
-                        prices[key] = max(prices[key], price)
+                        access = self.access_cost(segment.place, offer)
+                        if access:
+                            self._paid_access.add(key)
+                        prices[key] = max(prices[key], price + access)
         return windows, tours_of, prices
+
+    def _tickets(self, windows: dict, prices: dict) -> dict:
+        """Sights under one shared ticket (Isla del Sol's south) that cost only
+        their fee: the engine pays the ticket once, at the group's highest fee
+        (``prices`` gets it under the ticket's name). A sight with a paid way there
+        keeps its own price."""
+        groups: dict[str, list] = defaultdict(list)
+        for key in windows:
+            offer = self.offers[key]
+            if offer.ticket and key not in self._paid_access:
+                groups[offer.ticket].append(key)
+        tickets = {}
+        for ticket, keys in groups.items():
+            if len(keys) < 2:
+                continue
+            prices[ticket] = max(prices[key] for key in keys)
+            tickets.update(dict.fromkeys(keys, ticket))
+        return tickets
 
     def _problem(
         self, skeleton: Skeleton, budget_left: int | None
@@ -1471,14 +1492,17 @@ class Planner:
                     hop.destination,
                 )
         windows, tours_of, prices = self.item_windows(skeleton)
+        tickets = self._tickets(windows, prices)
         for key in sorted(windows, key=str):
             offer = self.offers[key]
+            ticket = tickets.get(key, "")
             add(
                 {
                     "service_min": offer.duration_min,
                     "score": self.item_values.get(key, 0),
                     "windows": tuple(_merge(windows[key])),
-                    "price_minor": prices[key],
+                    "price_minor": prices[tickets[key]] if ticket else prices[key],
+                    "ticket": ticket,
                     "mandatory": key in self.include or key in self.kept_musts,
                     "allowed_tours": frozenset(i - first for i in tours_of[key]),
                     "name": str(key),

@@ -20,7 +20,9 @@ Semantics in short:
 * Each node is visited at most once over all tours; mandatory nodes exactly once.
 * ``allowed_tours``: the tour indices on which the node may be visited (None = any).
 * ``budget_minor``: when set, the sum of ``price_minor`` over visited nodes must not
-  exceed it.
+  exceed it. Nodes with the same non-empty ``ticket`` (sights under one entrance
+  ticket) share one price: the group costs its ``price_minor`` once when any of
+  them is visited, so they must all carry the same price.
 * ``max_active_min`` (pace, e.g. "at most 8 hours of activities per day"): when set
   on tour ``k``, the sum of ``service_min`` over the nodes visited on tour ``k`` with
   ``active=True`` must not exceed it. Travel and waiting never count, nor do
@@ -40,6 +42,7 @@ repeat (the same hotel ends day 1 and starts day 2).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -72,6 +75,7 @@ class Node:
     allowed_tours: frozenset[int] | None = None
     name: str = ""
     active: bool = True  # service counts towards the tours' ``max_active_min``
+    ticket: str = ""  # nodes with one ticket pay ``price_minor`` once between them
 
     def __post_init__(self) -> None:
         if self.service_min < 0:
@@ -146,7 +150,28 @@ class OrienteeringProblem:
                 raise ValueError(f"terminal node {index} cannot be mandatory")
         if self.budget_minor is not None and self.budget_minor < 0:
             raise ValueError("negative budget")
+        ticket_price: dict[str, int] = {}
+        for node in self.nodes:
+            if node.ticket:
+                price = ticket_price.setdefault(node.ticket, node.price_minor)
+                if price != node.price_minor:
+                    raise ValueError(
+                        f"node {node.id}: ticket {node.ticket!r} has two prices"
+                    )
         object.__setattr__(self, "terminals", frozenset(terminals))
+
+    def spend(self, visited: Iterable[int]) -> int:
+        """What visiting ``visited`` costs: one price per shared ticket."""
+        total = 0
+        tickets: set[str] = set()
+        for j in visited:
+            node = self.nodes[j]
+            if node.ticket:
+                if node.ticket in tickets:
+                    continue
+                tickets.add(node.ticket)
+            total += node.price_minor
+        return total
 
     @property
     def customers(self) -> tuple[int, ...]:

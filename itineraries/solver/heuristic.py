@@ -82,6 +82,8 @@ class RouteSearch:
         self.service = [node.service_min for node in nodes]
         self.score = [node.score for node in nodes]
         self.price = [node.price_minor for node in nodes]
+        self.ticket = [node.ticket for node in nodes]
+        self.any_ticket = any(self.ticket)
         self.windows = [
             list(node.windows) if node.windows else [(-_BIG, _BIG)] for node in nodes
         ]
@@ -189,12 +191,16 @@ class RouteSearch:
         budget_left: int | None,
         mandatory_only: bool,
         noise: dict[int, float] | None = None,
+        price: list[int] | None = None,
     ) -> tuple[float, int, int, int] | None:
         """Best (ratio, node, tour, position) by score^e / time consumed, or None.
 
-        ``noise`` multiplies the ratio of each node (randomised greedy). Plain
+        ``noise`` multiplies the ratio of each node (randomised greedy); ``price``
+        is what each node would add to the spend (default: its own price). Plain
         Python: used for nodes with several windows and for mandatory nodes.
         """
+        if price is None:
+            price = self.price
         travel = self.travel
         service = self.service
         scores = self.score
@@ -222,7 +228,7 @@ class RouteSearch:
             for j in candidates:
                 if j not in latest:
                     continue
-                if budget_left is not None and self.price[j] > budget_left:
+                if budget_left is not None and price[j] > budget_left:
                     continue
                 if mandatory_only and not self.mandatory[j]:
                     continue
@@ -270,6 +276,7 @@ class RouteSearch:
         unvisited: list[int],
         budget_left: int | None,
         noise: dict[int, float] | None,
+        price: list[int] | None = None,
     ) -> tuple[float, int, int, int] | None:
         """Same as :meth:`best_insertion`, vectorised with numpy for the nodes
         with at most one window (all (node, position) pairs of a route at once)."""
@@ -277,12 +284,13 @@ class RouteSearch:
         multi = [j for j in unvisited if not self.single[j]]
         best = None
         if multi:
-            best = self.best_insertion(routes, multi, budget_left, False, noise)
+            best = self.best_insertion(routes, multi, budget_left, False, noise, price)
         if not single:
             return best
         cand = np.asarray(single, dtype=np.int64)
         if budget_left is not None:
-            cand = cand[self.np_price[cand] <= budget_left]
+            np_price = self.np_price if price is None else np.asarray(price)
+            cand = cand[np_price[cand] <= budget_left]
             if cand.size == 0:
                 return best
         weight = self.np_score[cand] ** self.exponent
@@ -336,15 +344,20 @@ class RouteSearch:
             rand = self.rng.random
             noise = {j: 1.0 + noise_level * rand() for j in unvisited}
         budget_left = None
+        price = None
         if self.budget is not None:
-            budget_left = self.budget - sum(self.price[j] for j in visited)
+            budget_left = self.budget - self.problem.spend(visited)
+            if self.any_ticket:
+                price = self.marginal_prices(visited)
         while unvisited:
             if mandatory_only:
                 found = self.best_insertion(
-                    routes, unvisited, budget_left, mandatory_only, noise
+                    routes, unvisited, budget_left, mandatory_only, noise, price
                 )
             else:
-                found = self.best_insertion_fast(routes, unvisited, budget_left, noise)
+                found = self.best_insertion_fast(
+                    routes, unvisited, budget_left, noise, price
+                )
             if found is None:
                 return
             _, j, k, p = found
@@ -359,7 +372,23 @@ class RouteSearch:
             visited.add(j)
             unvisited.remove(j)
             if budget_left is not None:
-                budget_left -= self.price[j]
+                if price is None:
+                    budget_left -= self.price[j]
+                else:
+                    budget_left -= price[j]
+                    if self.ticket[j]:
+                        price = self.marginal_prices(visited)
+
+    def marginal_prices(self, visited: set[int]) -> list[int]:
+        """What each node would add to the spend of ``visited``: nothing for a
+        node whose shared ticket is already paid."""
+        paid = {self.ticket[j] for j in visited if self.ticket[j]}
+        if not paid:
+            return self.price
+        return [
+            0 if ticket and ticket in paid else price
+            for price, ticket in zip(self.price, self.ticket, strict=True)
+        ]
 
     # --- perturbation -----------------------------------------------------------
     def remove(

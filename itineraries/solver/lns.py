@@ -120,6 +120,9 @@ def improve_with_lns(
             continue
         free = [*removed, *extra]
         orig = [u, w, *free]
+        kept = visited.difference(removed)
+        # Shared tickets the rest of the plan pays are free inside the segment.
+        paid = {t for j in kept if (t := problem.nodes[j].ticket)}
         nodes = [Node(0), Node(1)]
         for index, j in enumerate(free, start=2):
             node = problem.nodes[j]
@@ -129,16 +132,15 @@ def improve_with_lns(
                     node.service_min,
                     node.score,
                     node.windows,
-                    node.price_minor,
+                    0 if node.ticket in paid else node.price_minor,
                     node.mandatory,
                     active=node.active,
+                    ticket="" if node.ticket in paid else node.ticket,
                 )
             )
         budget = None
         if problem.budget_minor is not None:
-            spent = sum(problem.nodes[j].price_minor for j in visited)
-            spent -= sum(problem.nodes[j].price_minor for j in removed)
-            budget = problem.budget_minor - spent
+            budget = problem.budget_minor - problem.spend(kept)
         sub = OrienteeringProblem(
             nodes=tuple(nodes),
             tours=(Tour(0, 1, depart, limit, max_active_min=cap_left),),

@@ -208,8 +208,20 @@ def build_model(
             (v, nodes[i].price_minor)
             for t in tours
             for i, v in t.visit.items()
-            if nodes[i].price_minor > 0
+            if nodes[i].price_minor > 0 and not nodes[i].ticket
         ]
+        # A shared ticket is paid once when any of its nodes is visited.
+        ticket_visits: dict[str, list[cp_model.IntVar]] = {}
+        for t in tours:
+            for i, v in t.visit.items():
+                if nodes[i].ticket and nodes[i].price_minor > 0:
+                    ticket_visits.setdefault(nodes[i].ticket, []).append(v)
+        for ticket, visits in ticket_visits.items():
+            paid = model.new_bool_var(f"ticket_{ticket}")
+            for v in visits:
+                model.add_implication(v, paid)
+            price = next(n.price_minor for n in nodes if n.ticket == ticket)
+            priced.append((paid, price))
         if priced:
             model.add(sum(price * v for v, price in priced) <= problem.budget_minor)
 

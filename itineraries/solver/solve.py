@@ -95,7 +95,7 @@ def solve(problem: OrienteeringProblem, params: SolverParams | None = None) -> S
     deadline = started + wall - _margin(wall)
     if problem.budget_minor is not None:
         # Every plan visits the mandatory nodes: their prices alone may break it.
-        must = sum(n.price_minor for n in problem.nodes if n.mandatory)
+        must = problem.spend(n.id for n in problem.nodes if n.mandatory)
         if must > problem.budget_minor:
             wall = time.perf_counter() - started
             return Solution(SolveStatus.INFEASIBLE, (), 0, None, None, wall)

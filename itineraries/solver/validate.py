@@ -30,7 +30,6 @@ def validate(
         )
     seen: dict[int, int] = {}
     total_score = 0
-    total_price = 0
     for position, tour_plan in enumerate(tours):
         k = tour_plan.tour
         label = f"tour {k}"
@@ -63,7 +62,6 @@ def validate(
             else:
                 seen[node_id] = k
                 total_score += node.score
-                total_price += node.price_minor
             if node.allowed_tours is not None and k not in node.allowed_tours:
                 errors.append(f"{label}: node {node_id} is not allowed on this tour")
             if node.active and node_id not in problem.terminals:
@@ -100,6 +98,7 @@ def validate(
     for node in problem.nodes:
         if node.mandatory and node.id not in seen:
             errors.append(f"mandatory node {node.id} is not visited")
+    total_price = problem.spend(seen)
     if problem.budget_minor is not None and total_price > problem.budget_minor:
         errors.append(
             f"total price {total_price} exceeds budget {problem.budget_minor}"

@@ -267,6 +267,37 @@ def test_budget_keeps_the_total_and_drops_what_does_not_fit():
     assert float(poor.totals["amount"]) <= 200
 
 
+@pytest.mark.parametrize("ticket", ["", "one-ticket"])
+def test_sights_under_one_ticket_are_paid_once(ticket):
+    """Two sights under one entrance ticket cost the ticket once: a budget that
+    holds the cheapest plan and one ticket takes both (the second shows 0), while
+    two separate fees leave room for one sight only. (Each 40 BOB fee is 20 PEN.)"""
+    builder = puno_copacabana()
+    req = request(interests={"culture": 5}, budget=Budget(8000 + 2000 + 500, "PEN"))
+    for slug in ("co-a", "co-b"):
+        builder.sight(
+            slug,
+            "copacabana",
+            opens="08:00",
+            closes="18:00",
+            minutes=45,
+            fee=2000,
+            tags=("culture",),
+            ticket=ticket,
+        )
+    world = builder.build()
+    result = plan(world, req)
+    assert result.status == "solved", english(result.explanation)
+    assert validate_plan(world, req, result.days, result.totals, currency="PEN") == []
+    sights = [s for d in result.days for s in d["steps"] if s["kind"] == "sight"]
+    assert float(result.totals["amount"]) * 100 <= 10500
+    if ticket:
+        assert {s["sight"] for s in sights} == {"co-a", "co-b"}
+        assert sorted(float(s["price"]["amount"]) for s in sights) == [0.0, 40.0]
+    else:
+        assert len(sights) == 1
+
+
 def test_must_include_and_exclude():
     builder = puno_copacabana()
     builder.activity(1, "copacabana", "15:00", 60, tags=("lake",))

@@ -239,6 +239,7 @@ class WorldBuilder:
         fee: int = 0,
         tags: tuple[str, ...] = ("archaeology",),
         days: list[dt.date] | None = None,
+        ticket: str = "",
     ) -> Offer:
         days = (
             days
@@ -262,6 +263,7 @@ class WorldBuilder:
             duration_min=minutes,
             sessions=sessions,
             sight=slug,
+            ticket=ticket,
         )
         self.offers.append(offer)
         return offer

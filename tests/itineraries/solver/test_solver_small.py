@@ -361,3 +361,73 @@ def test_local_search_goes_on_from_a_given_plan() -> None:
         run_ils(late, all_reach(late), 0, float("inf"), 50, initial=[[1, 2], []])
         is None
     )
+
+
+def test_shared_ticket_is_paid_once() -> None:
+    """Three sights under one ticket (Isla del Sol's south) and one of their own:
+    the ticket is paid once, so the budget takes all three and the fourth; without
+    the ticket the budget takes two priced sights only. Each engine (greedy and
+    local search alone, CP-SAT included) counts it the same way."""
+    priced = (
+        Node(1, score=5, price_minor=400, ticket="south"),
+        Node(2, score=4, price_minor=400, ticket="south"),
+        Node(3, score=3, price_minor=400, ticket="south"),
+        Node(4, score=6, price_minor=500),
+    )
+    problem = OrienteeringProblem(
+        (Node(0), *priced),
+        (Tour(0, 0, 0, 100),),
+        line_travel([0, 1, 2, 3, 4]),
+        budget_minor=900,
+    )
+    assert problem.spend([1, 2, 3]) == 400
+    assert problem.spend([1, 2, 4]) == 900
+    for params in (
+        SolverParams(time_limit_s=0.5, use_cp_sat=False, random_seed=0),
+        PARAMS,
+    ):
+        solution = checked(problem, params)
+        assert visited(solution) == {1, 2, 3, 4}
+        assert solution.score == 18
+    separate = OrienteeringProblem(
+        (
+            Node(0),
+            *(Node(n.id, score=n.score, price_minor=n.price_minor) for n in priced),
+        ),
+        problem.tours,
+        problem.travel,
+        budget_minor=900,
+    )
+    solution = checked(separate)
+    assert solution.score == 11  # node 4 and node 1: 900 of 900
+    assert visited(solution) == {1, 4}
+
+
+def test_shared_ticket_over_the_budget_is_checked_once() -> None:
+    """The validator charges a shared ticket once and still refuses a plan whose
+    ticket and other prices exceed the budget; a ticket with two prices is refused."""
+    nodes = (
+        Node(0),
+        Node(1, score=1, price_minor=600, ticket="t", mandatory=True),
+        Node(2, score=1, price_minor=600, ticket="t", mandatory=True),
+        Node(3, score=1, price_minor=500, mandatory=True),
+    )
+    problem = OrienteeringProblem(
+        nodes, (Tour(0, 0, 0, 100),), line_travel([0, 1, 2, 3]), budget_minor=1000
+    )
+    solution = solve(problem, PARAMS)
+    assert solution.status == SolveStatus.INFEASIBLE
+    cheaper = OrienteeringProblem(
+        nodes, problem.tours, problem.travel, budget_minor=1100
+    )
+    assert visited(checked(cheaper)) == {1, 2, 3}
+    with pytest.raises(ValueError, match="two prices"):
+        OrienteeringProblem(
+            (
+                Node(0),
+                Node(1, price_minor=1, ticket="t"),
+                Node(2, price_minor=2, ticket="t"),
+            ),
+            (Tour(0, 0, 0, 1),),
+            line_travel([0, 1, 2]),
+        )
