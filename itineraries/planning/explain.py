@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 from itineraries.planning.messages import Msg, Text
 from itineraries.planning.money import money_text
 from itineraries.planning.skeleton import ACCLIMATISATION_NIGHTS
-from itineraries.planning.world import Budget, Pace
+from itineraries.planning.world import HUBS, Budget, Pace
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import Planner, PlanResult
@@ -39,6 +39,17 @@ def _place(planner: Planner, slug: str) -> Text:
     return planner.world.places[slug].name
 
 
+def _hub(planner: Planner, place: str) -> str | None:
+    """The stop of the route a place belongs to (Llachón: Puno); None when the
+    place is no hub's satellite."""
+    if place in HUBS:
+        return place
+    for hub, satellites in planner.world.satellites.items():
+        if place in satellites:
+            return hub
+    return None
+
+
 def must_see_problems(planner: Planner) -> list[Msg]:
     """Exact reasons a must-see cannot be in any plan."""
     request = planner.request
@@ -47,10 +58,30 @@ def must_see_problems(planner: Planner) -> list[Msg]:
     last_day = first_day + dt.timedelta(days=request.days - 1)
     pace_first, pace_last, _ = Pace.LIMITS[request.pace]
     reasons: list[Msg] = []
+    route = sorted(HUBS.index(p) for p in (request.origin, request.destination))
     for key in planner.include:
         offer = planner.offers[key]
         title = offer.title
         place = _place(planner, offer.place)
+        hub = _hub(planner, offer.place)
+        if hub is not None and not route[0] <= HUBS.index(hub) <= route[1]:
+            # Plans move along the route, never back (Copacabana → Puno → La Paz).
+            reasons.append(
+                Msg(
+                    gettext_noop(
+                        "'%(title)s' in %(place)s is off the route from %(origin)s "
+                        "to %(destination)s: plans do not go back along the route. "
+                        "Start or end the trip nearer to it, or remove it."
+                    ),
+                    {
+                        "title": title,
+                        "place": place,
+                        "origin": _place(planner, request.origin),
+                        "destination": _place(planner, request.destination),
+                    },
+                )
+            )
+            continue
         if not offer.party_ok:
             if persons < offer.min_party:
                 reasons.append(

@@ -159,6 +159,25 @@ def plan_currency(request: PlanRequest, world: World) -> str:
     return "BOB" if world.places[request.origin].country == "BO" else "PEN"
 
 
+# The crossing tried when the one asked for gives no plan, and how the plan says so.
+FALLBACK_CROSSING = {
+    "copacabana": (
+        "desaguadero",
+        gettext_noop(
+            "The route by Kasani and Copacabana does not fit this trip: %(reason)s "
+            "This plan crosses at Desaguadero instead."
+        ),
+    ),
+    "desaguadero": (
+        "copacabana",
+        gettext_noop(
+            "The route by Desaguadero does not fit this trip: %(reason)s This plan "
+            "crosses at Kasani instead."
+        ),
+    ),
+}
+
+
 def crosses_border(world: World, request: PlanRequest) -> bool:
     places = world.places
     return places[request.origin].country != places[request.destination].country
@@ -820,41 +839,65 @@ class Planner:
         blocked = self._must_see_problems()
         if blocked:
             return self._infeasible(blocked, started, cause="must_see")
-        result = self._run_once(started, self.via)
+        via, note = self.via, self._kasani_side_note()
+        if note is not None:
+            via = "copacabana"
+        result = self._run_once(started, via)
+        if note is not None and result.status == "solved":
+            result.explanation.insert(0, note)
         remaining = self.time_limit_s - (time.perf_counter() - started)
         if (
             result.status == "infeasible"  # proven: not after running out of time
-            and self.via == "copacabana"
+            and via == self.via
+            and self.via in FALLBACK_CROSSING
             and crosses_border(self.world, request)
             and remaining > 0.2
         ):
+            # The other crossing, said so: an expert does not refuse a trip because
+            # the crossing asked for cannot be done (Kasani closed, Copacabana only
+            # through La Paz by Desaguadero).
+            fallback, text = FALLBACK_CROSSING[self.via]
             other = Planner(
                 self.world,
                 request,
                 time_limit_s=remaining,
                 skeleton_seconds=self.skeleton_seconds,
                 max_skeletons=self.max_skeletons,
-                via="desaguadero",
-            )._run_once(time.perf_counter(), "desaguadero")
+                via=fallback,
+            )._run_once(time.perf_counter(), fallback)
             if other.status == "solved":
                 why = result.explanation[:1] or [
-                    Msg(gettext_noop("No route by Copacabana fits these dates."))
+                    Msg(gettext_noop("No route by that crossing fits these dates."))
                 ]
-                other.explanation.insert(
-                    0,
-                    Msg(
-                        gettext_noop(
-                            "The route by Kasani and Copacabana does not fit this "
-                            "trip: %(reason)s This plan crosses at Desaguadero "
-                            "instead."
-                        ),
-                        {"reason": why[0]},
-                    ),
-                )
-                other.route["via"] = "copacabana"
+                other.explanation.insert(0, Msg(text, {"reason": why[0]}))
+                other.route["via"] = self.via
                 other.stats["seconds"] = round(time.perf_counter() - started, 3)
                 return other
         return result
+
+    def _kasani_side_note(self) -> Msg | None:
+        """Why a trip by Desaguadero crosses at Kasani: its Bolivian end lies on
+        the Kasani side of the lake (Copacabana, Isla del Sol), which the
+        Desaguadero road reaches only through La Paz and back. None otherwise."""
+        request = self.request
+        if self.via != "desaguadero" or not crosses_border(self.world, request):
+            return None
+        places = self.world.places
+        end = next(
+            p
+            for p in (request.origin, request.destination)
+            if places[p].country == "BO"
+        )
+        satellites = self.world.satellites.get("copacabana", ())
+        if end != "copacabana" and end not in satellites:
+            return None
+        return Msg(
+            gettext_noop(
+                "%(place)s lies on the Kasani side of the lake: by Desaguadero it is "
+                "reached only through La Paz and back, so this plan crosses at Kasani."
+            ),
+            {"place": places[end].name},
+        )
 
     def _run_once(self, started: float, via: str) -> PlanResult:
         deadline = started + self.time_limit_s

@@ -608,7 +608,7 @@ class SkeletonSearch:
             # Minutes the traveller sets off before a ride: the transfers that
             # bring them to it (a colectivo from a village to Puno's port).
             lead = 0
-            for hop in move.hops:
+            for index, hop in enumerate(move.hops):
                 if hop.ride is None:
                     lead += hop.minutes + BOARDING_MIN
                     continue
@@ -623,12 +623,27 @@ class SkeletonSearch:
                     and self.world.date_of(r.destination, r.arrive) == ride_date
                     for r in self.rides_from.get((hop.origin, ride_date), ())
                 )
-                if later:
+                if later or (
+                    index > 0 and self._later_way(hop.origin, ride_date, move, first)
+                ):
                     return True
                 lead = 0
             return False
 
         return [m for m in moves if not early(m)]
+
+    def _later_way(self, place: str, date: dt.date, move: Move, first: int) -> bool:
+        """Another way from ``place`` to the move's end that leaves from the pace's
+        first hour and arrives that day: off a night bus at 05:45, a relaxed
+        traveller takes the 08:00 minibus, not the 07:30 coach."""
+        if date not in self.dates:
+            return False
+        day = self.dates.index(date)
+        end = self.day_end(day, move.destination)
+        return any(
+            chain[0].latest >= first and chain[-1].arrive_earliest <= end
+            for chain in self._chains(place, day).get(move.destination, ())
+        )
 
     def _chains(self, origin: str, day_index: int) -> dict[str, list[tuple[Hop, ...]]]:
         """Every chain of up to MAX_HOPS_PER_MOVE hops leaving ``origin`` on the day

@@ -150,6 +150,56 @@ def test_kasani_closed_crosses_at_desaguadero_and_says_why():
     assert "crosses at Desaguadero instead" in text
 
 
+def test_desaguadero_closed_crosses_at_kasani_and_says_why():
+    builder = route_world(cebaf_closes="06:00")  # no bus reaches it in time
+    result = plan(builder.build(), days=4, via="desaguadero")
+    assert result.status == "solved", english(result.explanation)
+    borders = [s for s in all_steps(result) if s["kind"] == "border"]
+    assert [b["crossing"] for b in borders] == ["kasani"]
+    assert result.route == {"via": "desaguadero", "crossing": "kasani"}
+    text = english(result.explanation)
+    assert "The route by Desaguadero does not fit this trip" in text
+    assert "crosses at Kasani instead" in text
+
+
+def test_by_desaguadero_to_copacabana_crosses_at_kasani_and_says_why(world):
+    """Copacabana lies on the Kasani side: by Desaguadero only through La Paz and
+    back. The plan crosses at Kasani and says why (it used to be called infeasible
+    after a long search, with a wrong cause)."""
+    result = plan(world, destination="copacabana", days=4, via="desaguadero")
+    assert result.status == "solved", english(result.explanation)
+    assert_path(result, "cusco", "copacabana")
+    borders = [s for s in all_steps(result) if s["kind"] == "border"]
+    assert [b["crossing"] for b in borders] == ["kasani"]
+    assert result.route == {"via": "desaguadero", "crossing": "kasani"}
+    assert english(result.explanation[:1]).startswith(
+        "Copacabana lies on the Kasani side of the lake"
+    )
+    # Towards La Paz, Desaguadero is taken as asked, without that note.
+    other = plan(world, days=4, via="desaguadero")
+    assert "Kasani side" not in english(other.explanation)
+
+
+def test_a_must_see_behind_the_start_is_named_at_once(world):
+    """Plans move along the route: a must-see on the Uros islands (by Puno) on a
+    trip from Copacabana to La Paz is named as off the route, with the fix to drop
+    it, before any search (it used to be "failed: out of time")."""
+    result = plan(
+        world,
+        origin="copacabana",
+        destination="la-paz",
+        days=4,
+        include=("sight:pu-uros",),
+    )
+    assert result.status == "infeasible"
+    assert "is off the route from Copacabana to La Paz" in english(result.explanation)
+    assert result.stats["seconds"] < 1.0  # named before any search
+    codes = {fix["code"]: fix for fix in result.fixes}
+    fixed = plan(world, origin="copacabana", destination="la-paz", days=4)
+    assert "drop_include:sight:pu-uros" in codes
+    assert fixed.status == "solved"
+
+
 def test_sights_are_steps_with_their_fee_and_can_be_must_see(world):
     result = plan(world, include=("sight:tiwanaku",))
     assert result.status == "solved", english(result.explanation)
@@ -213,6 +263,51 @@ def test_relaxed_travellers_do_not_board_before_eight_when_a_later_bus_exists(wo
         if step["from"] == "puno" and step["to"] == "kasani-pe":
             # Puno → Copacabana leaves at 07:30 or 14:30: relaxed takes 14:30.
             assert start.time() == dt.time(14, 30)
+
+
+def test_off_a_night_bus_relaxed_travellers_wait_for_a_later_way_on():
+    """Off the night bus at 05:00 in Puno, a relaxed traveller takes the 09:00
+    minibus to Desaguadero and the minivan on to La Paz, not the 07:30 coach
+    (other lines: the old rule only looked for a later run of the same line), even
+    if the early coach would leave time for a sight that day."""
+    from .worlds import WorldBuilder
+
+    builder = WorldBuilder()
+    builder.daily("cusco", "puno", "21:00", 480, price=7000)
+    builder.daily(
+        "puno", "la-paz", "07:30", 360, kasani_after=135, crossing="cebaf", price=5000
+    )
+    builder.daily("puno", "desaguadero-pe", "09:00", 120, price=1000, mode="minivan")
+    builder.daily(
+        "desaguadero-pe",
+        "la-paz",
+        "11:30",
+        200,
+        kasani_after=10,
+        crossing="desaguadero",
+        price=4000,
+        mode="minivan",
+    )
+    builder.stay(300, "la-paz")
+    # Open until 17:00 Bolivia time: only the coach (in at 14:30) makes it that day.
+    builder.sight("lp-sight", "la-paz", closes="17:00", minutes=90, tags=("culture",))
+    req = request(
+        origin="cusco",
+        destination="la-paz",
+        days=2,
+        pace="relaxed",
+        via="desaguadero",
+        interests={"culture": 5},
+    )
+    result = Planner(builder.build(), req, time_limit_s=10).run()
+    assert result.status == "solved", english(result.explanation)
+    assert_path(result, "cusco", "la-paz")
+    boarded = [
+        dt.datetime.fromisoformat(s["start"]).time()
+        for s in all_steps(result)
+        if s["kind"] == "transport" and s["from"] == "puno"
+    ]
+    assert boarded == [dt.time(9, 0)]
 
 
 def test_a_search_out_of_time_says_so(world):

@@ -86,6 +86,7 @@ class WorldBuilder:
     offers: list[Offer] = field(default_factory=list)
     links: dict[tuple[str, str], list[Link]] = field(default_factory=dict)
     kasani_closes: str = "20:00"
+    cebaf_closes: str = "20:00"
     satellites: dict[str, tuple[str, ...]] = field(default_factory=dict)
     volatile: set[str] = field(default_factory=set)  # access to confirm locally
     _next_id: int = 1
@@ -122,7 +123,7 @@ class WorldBuilder:
             ).astimezone(LIMA)
             leave_local = local + dt.timedelta(minutes=60)
             # Kasani's closing is the builder's to change; the CEBAF keeps 08–20.
-            closes = self.kasani_closes if crossing == "kasani" else "20:00"
+            closes = self.kasani_closes if crossing == "kasani" else self.cebaf_closes
             opens = dt.time(7) if crossing == "kasani" else dt.time(8)
             close_clock = dt.time.fromisoformat(closes)
             passable = opens <= local.time() and leave_local.time() <= close_clock
@@ -137,10 +138,12 @@ class WorldBuilder:
                 problems=()
                 if passable
                 else (
-                    _problem(f"Kasani is closed at {leave_local:%H:%M} (Peru time)."),
+                    _problem(
+                        f"{post.title()} is closed at {leave_local:%H:%M} (Peru time)."
+                    ),
                 ),
                 hours=Text("07:00–20:00 Peru time", "07:00–20:00 hora de Perú"),
-                closes_local=self.kasani_closes,
+                closes_local=closes,
             )
         ride = Ride(
             key=f"{self._next_id}@{day.isoformat()}T{clock}",
