@@ -395,6 +395,7 @@ def world_load(
     with translation.override("en"):
         for departure in departures:
             leg = departure.leg
+            linked = list(departure.listings.all())  # one manager, not one per run
             day = first
             while day <= last_ride:
                 for occurrence in departure_occurrences(departure=departure, day=day):
@@ -403,7 +404,7 @@ def world_load(
                     price = departure.price_minor * persons
                     currency = departure.currency
                     listing_id = None
-                    for listing in departure.listings.all():
+                    for listing in linked:
                         slot = transport_slots[listing.pk].get((day, local.time()))
                         free = listing.default_capacity if slot is None else slot.free
                         if free >= persons and listing.operates_on(day):

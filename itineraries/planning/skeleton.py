@@ -300,6 +300,7 @@ class DayValuer:
             for cluster, pairs in items.items()
         }
         self._curves: dict[tuple, _Curve] = {}
+        self._single: dict[tuple[int, int, int], int] = {}
 
     def total_minutes(self, cluster: str) -> int:
         return self.totals.get(cluster, 0)
@@ -343,6 +344,10 @@ class DayValuer:
         if len(runs) == 1:  # one cluster: its best in order, no merging
             curve, used, limit = runs[0]
             left = min(limit, cap)
+            key = (id(curve), used, left)  # curves live as long as the valuer
+            found = self._single.get(key)
+            if found is not None:
+                return found
             total = 0.0
             i = max(0, bisect.bisect_right(curve.prefix, used) - 1)
             minutes, density, prefix = curve.minutes, curve.density, curve.prefix
@@ -353,6 +358,7 @@ class DayValuer:
                     total += density[i] * take
                     left -= take
                 i += 1
+            self._single[key] = int(total)
             return int(total)
         pieces: list[tuple[float, int]] = []
         for curve, used, limit in runs:
