@@ -186,13 +186,18 @@ def test_every_place_of_the_classic_route_has_a_stay_and_an_experience(demo):
 
 def test_the_original_listings_keep_their_titles_order_and_capacity(demo):
     """New supply is appended: the original listings come first, in their order, so
-    they keep their ids on a fresh database; the first START_TIME product keeps its
-    places."""
+    they keep their ids on a fresh database. The first START_TIME and the first
+    OPENING_HOURS product (what a reseller's conformance run books, a few places
+    per scenario) have at least 60 places."""
     titles = list(Listing.objects.order_by("pk").values_list("title_en", flat=True))
     assert titles[: len(ORIGINAL_TITLES)] == ORIGINAL_TITLES
-    first_timed = next(x for x in Listing.objects.order_by("pk") if x.is_timed)
+    ordered = list(Listing.objects.order_by("pk"))
+    first_timed = next(x for x in ordered if x.is_timed)
     assert first_timed.title_en == "Sunset walk to Pachatata temple (demo)"
-    assert first_timed.default_capacity >= 10
+    assert first_timed.default_capacity >= 60
+    first_stay = next(x for x in ordered if x.kind == Listing.Kind.STAY)
+    assert first_stay.title_en == "Family homestay with three meals (demo)"
+    assert first_stay.default_capacity >= 60
 
 
 def test_every_demo_listing_validates_and_is_plausible(demo):
