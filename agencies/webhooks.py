@@ -22,7 +22,9 @@ Declined on-request bookings are ``REJECTED``. OCTO has no no-show state: like t
 OCTO API, a no-show stays ``CONFIRMED`` (it stood and was not redeemed), and the
 webhook says what happened with ``noShow: true`` (the event of marking a no-show is
 ``CONFIRMED`` → ``CONFIRMED``, ``noShow: true``); every other event has
-``noShow: false``. ``cancellationReason`` is the ``reason`` the agency sent when it
+``noShow: false``. A change of date, units or product (``PATCH``) keeps the status
+and is sent with ``status`` equal to ``previousStatus``. ``cancellationReason`` is the
+``reason`` the agency sent when it
 cancelled (null otherwise). Deliveries are at least once and may arrive out
 of order (retries): deduplicate on ``id`` (also in ``X-Tourism-Delivery``) and order by
 ``data.utcUpdatedAt``.

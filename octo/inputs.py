@@ -20,7 +20,7 @@ from octo.errors import bad_request, invalid
 from octo.render import CONTACT_FIELDS
 from octo.selectors import MAX_DATE, MIN_DATE, OPTION_ID
 from octo.services import Reservation, request_hash
-from providers.models import Listing
+from providers.models import Booking, Listing
 
 MAX_UNIT_ITEMS = 100
 MAX_QUANTITY = 1000
@@ -380,17 +380,16 @@ def expiration(data: Any) -> int | None:
     return _optional_int(body, "expirationMinutes", minimum=1, maximum=10**6)
 
 
-def update(
-    data: Any, booking_listing: Listing, slot_key: tuple[dt.date, dt.time | None]
-) -> dict[str, Any]:
-    """The changes a PATCH asks for (only the keys sent). The product, option and
-    availability may be sent but must stay the booking's own."""
+def update(data: Any, booking: Booking) -> dict[str, Any]:
+    """The changes a PATCH asks for (only the keys sent). A new product (of the
+    same provider), availability or units move the booking (``"move"``: the
+    listing and the slot's (date, start time)); the others are details."""
     body = body_object(data)
+    listing = booking.listing
     product_id = body.get("productId")
-    if product_id is not None and product_id != str(booking_listing.pk):
-        raise errors.unprocessable(
-            _("A booking's product cannot change; cancel and reserve again.")
-        )
+    if product_id is not None and product_id != str(booking.listing_id):
+        # The option may be left out of a PATCH: the product's only one then.
+        listing = product({"optionId": OPTION_ID, **body})
     option_id = body.get("optionId")
     if option_id is not None and option_id != OPTION_ID:
         raise invalid(
@@ -398,23 +397,29 @@ def update(
             option_id if isinstance(option_id, str) else "",
             _("Unknown optionId."),
         )
+    key = (booking.slot.date, booking.slot.start_time)
     availability_id = body.get("availabilityId")
     if availability_id is not None:
-        key = selectors.parse_availability_id(booking_listing, availability_id)
-        if key is None:
+        found = selectors.parse_availability_id(listing, availability_id)
+        if found is None:
             raise invalid(
                 errors.INVALID_AVAILABILITY_ID,
                 availability_id if isinstance(availability_id, str) else "",
                 _("Unknown availabilityId for this product."),
             )
-        if key != slot_key:
-            raise errors.unprocessable(
-                _(
-                    "Moving a booking to another time is not supported; cancel and "
-                    "reserve again."
-                )
-            )
+        key = found
+    elif listing.pk != booking.listing_id:
+        raise invalid(
+            errors.INVALID_AVAILABILITY_ID,
+            "",
+            _("Moving to another product needs its availabilityId."),
+        )
     changes: dict[str, Any] = {}
+    if listing.pk != booking.listing_id or key != (
+        booking.slot.date,
+        booking.slot.start_time,
+    ):
+        changes["move"] = (listing, key)
     if "resellerReference" in body:
         changes["resellerReference"] = (
             _optional_str(body, "resellerReference", max_length=MAX_REFERENCE) or ""
@@ -424,7 +429,7 @@ def update(
     if "contact" in body:
         changes["contact"] = contact(body["contact"])
     if body.get("unitItems") is not None:
-        changes["unitItems"] = unit_items(body["unitItems"], booking_listing)
+        changes["unitItems"] = unit_items(body["unitItems"], listing)
     if body.get("expirationMinutes") is not None:
         changes["expirationMinutes"] = _optional_int(
             body, "expirationMinutes", minimum=1, maximum=10**6

@@ -19,7 +19,7 @@ from octo import selectors
 from octo.selectors import OPTION_ID, OctoAvailability, OctoDay
 from providers.models import Booking, Listing, ListingUnit
 from providers.selectors import CHECK_IN, unit_price
-from providers.services.bookings import agency_net
+from providers.services.bookings import agency_net, split_exactly
 
 CONTENT = "octo/content"
 PRICING = "octo/pricing"
@@ -87,6 +87,31 @@ def pricing(retail: int, currency: str, agency: Agency | None) -> dict[str, Any]
         "currencyPrecision": CURRENCY_EXPONENT.get(currency, 2),
         "includedTaxes": [],
     }
+
+
+def _unit_item_prices(booking: Booking) -> list[dict[str, Any]]:
+    """Each unit item's price as the booking was priced: the unit prices frozen
+    at reserve time (today's for a booking from before they were kept), retail
+    and net each shared out so that the items add up to the booking's totals
+    exactly."""
+    items = booking.unit_items or []
+    frozen = booking.unit_prices or {}
+    if any(i.get("unitId") not in frozen for i in items):
+        by_code = {u.code: u for u in booking.listing.units.all()}
+        frozen = {
+            code: unit_price(unit, booking.slot.date) for code, unit in by_code.items()
+        } | frozen
+    weights = [frozen.get(i.get("unitId"), 0) for i in items]
+    retail = split_exactly(booking.total_minor, weights)
+    net = (
+        split_exactly(booking.net_minor, weights)
+        if booking.net_minor is not None
+        else [None] * len(items)
+    )
+    return [
+        {**pricing(r, booking.currency, None), "net": n}
+        for r, n in zip(retail, net, strict=True)
+    ]
 
 
 def _from_price(unit: ListingUnit) -> int:
@@ -439,7 +464,7 @@ def booking(
     slot_availability = selectors.availability_of_slot(
         listing=listing, slot=item.slot, now=now
     )
-    by_code = {u.code: u for u in listing.units.all()}
+    unit_prices = _unit_item_prices(item) if PRICING in caps else []
     unit_items = []
     for n, sent in enumerate(item.unit_items or [], 1):
         entry: dict[str, Any] = {
@@ -452,11 +477,8 @@ def booking(
             "contact": contact(sent.get("contact")),
             "ticket": None,
         }
-        listing_unit = by_code.get(sent["unitId"])
-        if PRICING in caps and listing_unit is not None:
-            entry["pricing"] = pricing(
-                unit_price(listing_unit, item.slot.date), item.currency, agency
-            )
+        if unit_prices:
+            entry["pricing"] = unit_prices[n - 1]
         unit_items.append(entry)
     cancellation = None
     if item.status == Booking.Status.CANCELLED:

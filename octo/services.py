@@ -35,6 +35,7 @@ from providers.models import Booking, Listing
 from providers.selectors import booking_cutoff_at
 from providers.services import booking_cancel, booking_confirm, booking_hold
 from providers.services import bookings as booking_services
+from providers.services.bookings import booking_change
 from tourism.exceptions import BookingExpired, BookingStateError, BookingUnavailable
 
 
@@ -254,6 +255,30 @@ def _merge_unit_items(
     return merged
 
 
+def _items_for(booking: Booking, sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """New unit items: the booking's uuids where sent, new ones otherwise."""
+    known = {i.get("uuid") for i in booking.unit_items}
+    return [
+        dict(item)
+        if item.get("uuid") in known
+        else {**item, "uuid": item.get("uuid") or str(uuid.uuid4())}
+        for item in sent
+    ]
+
+
+def _change(booking: Booking, **change: Any) -> Booking:
+    """``booking_change`` with its refusals as OCTO errors."""
+    try:
+        return booking_change(booking=booking, **change)
+    except BookingExpired as exc:
+        raise _expired_error(booking) from exc
+    except BookingUnavailable as exc:
+        raise errors.unprocessable(exc.message) from exc
+    except (BookingStateError, ValidationError) as exc:
+        message = getattr(exc, "message", None) or " ".join(exc.messages)
+        raise errors.unprocessable(message) from exc
+
+
 def booking_confirm_octo(
     *,
     booking: Booking,
@@ -277,6 +302,19 @@ def booking_confirm_octo(
             % {"status": booking.get_status_display()}
         )
     _hold_until(booking, now, 0)  # refused once the availability's cut-off passed
+    if unit_items is not None:
+        units = dict(Counter(i["unitId"] for i in unit_items))
+        if units != booking.units:
+            # Other units on confirm: the hold takes them first (all or nothing).
+            booking = _change(
+                booking,
+                listing=booking.listing,
+                day=booking.slot.date,
+                start_time=booking.slot.start_time,
+                units=units,
+                unit_items=_items_for(booking, unit_items),
+                now=now,
+            )
     items = _merge_unit_items(booking, unit_items)
     changes: dict[str, Any] = {
         "contact": contact,
@@ -299,9 +337,10 @@ def booking_update(
     changes: dict[str, Any],
     now: dt.datetime | None = None,
 ) -> Booking:
-    """PATCH: the reseller reference, notes, contact, per-item details and (on hold)
-    the expiry, while the booking can still be cancelled. The product, option,
-    availability and units cannot change here (cancel and reserve again)."""
+    """PATCH, while the booking can still be cancelled: another product of the
+    same provider, availability or units (the places move all or nothing, see
+    ``booking_change``), the reseller reference, notes, contact, per-item details
+    and (on hold) the expiry."""
     now = now or timezone.now()
     booking = booking_expire_if_due(booking=booking, now=now)
     if booking.status == Booking.Status.EXPIRED:
@@ -310,6 +349,28 @@ def booking_update(
         raise errors.unprocessable(
             _("This booking can no longer be changed (see its cancellable field).")
         )
+    sent_items = changes.get("unitItems")
+    sent_units = (
+        dict(Counter(i["unitId"] for i in sent_items))
+        if sent_items is not None
+        else None
+    )
+    if "move" in changes or (sent_units is not None and sent_units != booking.units):
+        listing, (day, start_time) = changes.get(
+            "move", (booking.listing, (booking.slot.date, booking.slot.start_time))
+        )
+        booking = _change(
+            booking,
+            listing=listing,
+            day=day,
+            start_time=start_time,
+            units=sent_units if sent_units is not None else dict(booking.units),
+            unit_items=(
+                _items_for(booking, sent_items) if sent_items is not None else None
+            ),
+            now=now,
+        )
+        changes = {k: v for k, v in changes.items() if k not in ("move", "unitItems")}
     fields: dict[str, Any] = {}
     if "resellerReference" in changes:
         fields["reseller_reference"] = changes["resellerReference"]

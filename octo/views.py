@@ -248,9 +248,7 @@ class BookingDetailView(OctoView):
 
     def patch(self, request: Request, booking_uuid: str) -> Response:
         booking = self.booking_or_error(booking_uuid)
-        changes = inputs.update(
-            request.data, booking.listing, (booking.slot.date, booking.slot.start_time)
-        )
+        changes = inputs.update(request.data, booking)
         return self.booking_response(
             services.booking_update(booking=booking, changes=changes)
         )

@@ -561,6 +561,15 @@ class Booking(models.Model):
     )
     contact = models.JSONField(_("contact (as sent)"), default=dict, blank=True)
     unit_items = models.JSONField(_("unit items (as sent)"), default=list, blank=True)
+    unit_prices = models.JSONField(
+        _("unit prices when booked"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Retail price of each unit code in minor units, frozen when the places "
+            "were held: a later price change does not reprice the booking."
+        ),
+    )
     request_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

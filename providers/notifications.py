@@ -73,6 +73,7 @@ _BOOKING_EMAILS = {
     "booking_confirmed": ("providers/emails/booking_confirmed", False),
     "booking_needs_answer": ("providers/emails/booking_needs_answer", False),
     "booking_cancelled": ("providers/emails/booking_cancelled", False),
+    "booking_changed": ("providers/emails/booking_changed", False),
     "booking_accepted": ("providers/emails/booking_accepted", True),
     "booking_declined": ("providers/emails/booking_declined", True),
 }
@@ -97,14 +98,16 @@ def booking_notice_email(payload: Mapping[str, Any]) -> EmailMessage | None:
     return _email(payload["notice"], context) if context is not None else None
 
 
-def booking_notice_queue(notice: str, *, booking_id: int) -> None:
+def booking_notice_queue(
+    notice: str, *, booking_id: int, key: str | None = None
+) -> None:
     """Queue booking email ``notice`` (a name in ``BOOKING_NOTICES``) in the current
-    transaction; once per booking and notice."""
+    transaction; once per booking and notice (or per ``key``: one per change)."""
     if notice not in BOOKING_NOTICES:
         raise ValueError(f"unknown booking email {notice!r}")
     message_enqueue(
         builder=booking_notice_email,
-        key=f"booking:{booking_id}:{notice}",
+        key=key or f"booking:{booking_id}:{notice}",
         payload={"notice": notice, "booking_id": booking_id},
     )
 

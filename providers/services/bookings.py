@@ -108,6 +108,25 @@ def _new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
+def split_exactly(total: int, weights: list[int]) -> list[int]:
+    """``total`` in whole minor units shared in proportion to ``weights``, the
+    parts summing to ``total`` exactly (largest remainder: each part is rounded
+    down, the units left go to the largest fractions, the earlier first)."""
+    if not weights:
+        return []
+    weight = sum(weights)
+    if weight <= 0:
+        weights, weight = [1] * len(weights), len(weights)
+    parts = [total * w // weight for w in weights]
+    left = total - sum(parts)
+    order = sorted(
+        range(len(weights)), key=lambda i: (-(total * weights[i] % weight), i)
+    )
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
 def agency_net(total_minor: int, agency: Agency | None) -> int | None:
     """The agency's net price: retail minus its commission, rounded down (the
     commission is never under-counted against the provider)."""
@@ -239,6 +258,48 @@ def hold_length(hold_minutes: int | None) -> int:
     return hold_minutes
 
 
+def _bookable_start(
+    listing: Listing, day: dt.date, start_time: dt.time | None, now: dt.datetime
+) -> dt.datetime:
+    """When the slot starts; BookingUnavailable if it cannot be booked now (listing
+    not bookable, not offered then, past its booking cut-off)."""
+    if not listing.is_active or listing.provider.status != Provider.Status.APPROVED:
+        raise BookingUnavailable(_("This listing is not bookable."), field="listing")
+    if start_time not in slot_keys(listing, day):
+        raise BookingUnavailable(
+            _("Not offered on %(day)s at that time.") % {"day": day.isoformat()},
+            field="start_time" if start_time else "date",
+        )
+    starts = slot_starts_at(listing=listing, day=day, start_time=start_time)
+    if starts - now < dt.timedelta(hours=listing.booking_cutoff_hours):
+        raise BookingUnavailable(
+            _("Bookings close %(hours)s hours before the start.")
+            % {"hours": listing.booking_cutoff_hours},
+            field="date",
+        )
+    return starts
+
+
+def _take_places(
+    listing: Listing, day: dt.date, start_time: dt.time | None, persons: int
+) -> Slot:
+    """Add ``persons`` to the slot's ``held`` (the row made if the provider set
+    nothing for it); BookingUnavailable when they do not fit."""
+    where = {"listing": listing, "day": day, "start_time": start_time}
+    slot = _take_hold(**where, persons=persons)
+    if slot is None:  # full, closed, or no row yet (the provider set nothing)
+        existing = slot_get_or_create(**where)
+        slot = _take_hold(**where, persons=persons, slot_id=existing.pk)
+        if slot is None:
+            existing.refresh_from_db()
+            raise BookingUnavailable(
+                _("Only %(free)s places left for %(persons)s persons.")
+                % {"free": existing.free, "persons": persons},
+                field="units",
+            )
+    return slot
+
+
 def booking_hold(
     *,
     listing: Listing,
@@ -268,34 +329,10 @@ def booking_hold(
     taken all or nothing (take them in a fixed slot order to avoid deadlocks)."""
     now = now or timezone.now()
     hold_minutes = hold_length(hold_minutes)
-    if not listing.is_active or listing.provider.status != Provider.Status.APPROVED:
-        raise BookingUnavailable(_("This listing is not bookable."), field="listing")
-    if start_time not in slot_keys(listing, day):
-        raise BookingUnavailable(
-            _("Not offered on %(day)s at that time.") % {"day": day.isoformat()},
-            field="start_time" if start_time else "date",
-        )
-    starts = slot_starts_at(listing=listing, day=day, start_time=start_time)
-    if starts - now < dt.timedelta(hours=listing.booking_cutoff_hours):
-        raise BookingUnavailable(
-            _("Bookings close %(hours)s hours before the start.")
-            % {"hours": listing.booking_cutoff_hours},
-            field="date",
-        )
+    starts = _bookable_start(listing, day, start_time, now)
     quote = price_quote(listing=listing, day=day, units=units)
     with transaction.atomic():
-        where = {"listing": listing, "day": day, "start_time": start_time}
-        slot = _take_hold(**where, persons=quote.persons)
-        if slot is None:  # full, closed, or no row yet (the provider set nothing)
-            existing = slot_get_or_create(**where)
-            slot = _take_hold(**where, persons=quote.persons, slot_id=existing.pk)
-            if slot is None:
-                existing.refresh_from_db()
-                raise BookingUnavailable(
-                    _("Only %(free)s places left for %(persons)s persons.")
-                    % {"free": existing.free, "persons": quote.persons},
-                    field="units",
-                )
+        slot = _take_places(listing, day, start_time, quote.persons)
         booking = Booking.objects.create(
             uuid=booking_uuid or uuid.uuid4(),
             supplier_reference=_new_reference(),
@@ -310,6 +347,7 @@ def booking_hold(
             status=Booking.Status.ON_HOLD,
             channel=channel,
             units={code: qty for code, qty, _price in quote.lines},
+            unit_prices={code: price for code, _qty, price in quote.lines},
             persons=quote.persons,
             total_minor=quote.total_minor,
             currency=quote.currency,
@@ -342,6 +380,88 @@ def _locked(booking: Booking) -> Booking:
         if relation.is_cached(booking):
             relation.field.set_cached_value(
                 locked, relation.field.get_cached_value(booking)
+            )
+    return locked
+
+
+def booking_change(
+    *,
+    booking: Booking,
+    listing: Listing,
+    day: dt.date,
+    start_time: dt.time | None,
+    units: dict[str, int],
+    unit_items: list | None = None,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Move a live booking (on hold, pending or confirmed) to another slot, another
+    product of the same provider, or other units, keeping its status: the new places
+    are taken and the old ones released in one transaction, all or nothing — when
+    they do not fit (BookingUnavailable) nothing changes. A change is an explicit
+    re-pricing: the new units are priced as on the new date today. The agency's
+    webhooks get the change (status unchanged); the provider is told by e-mail
+    unless the booking is only on hold."""
+    now = now or timezone.now()
+    if listing.provider_id != booking.provider_id:
+        raise BookingUnavailable(
+            _("A booking can move only to another product of the same provider."),
+            field="listing",
+        )
+    starts = _bookable_start(listing, day, start_time, now)
+    quote = price_quote(listing=listing, day=day, units=units)
+    with transaction.atomic():
+        locked = _locked(booking)
+        live = (
+            Booking.Status.ON_HOLD,
+            Booking.Status.PENDING,
+            Booking.Status.CONFIRMED,
+        )
+        if locked.status not in live:
+            raise BookingStateError(
+                _("A %(status)s booking cannot be changed.")
+                % {"status": locked.get_status_display()}
+            )
+        if locked.status == Booking.Status.ON_HOLD and (
+            locked.expires_at is not None and locked.expires_at <= now
+        ):
+            raise BookingExpired(
+                _("The hold expired at %(at)s.") % {"at": locked.expires_at.isoformat()}
+            )
+        # Release first, so that a change on the same slot counts its own places;
+        # a failure below rolls the release back with everything else.
+        booked = locked.status == Booking.Status.CONFIRMED
+        _release(
+            locked.slot_id,
+            held=0 if booked else locked.persons,
+            booked=locked.persons if booked else 0,
+        )
+        slot = _take_places(listing, day, start_time, quote.persons)
+        if booked:
+            Slot.objects.filter(pk=slot.pk).update(
+                held=F("held") - quote.persons, booked=F("booked") + quote.persons
+            )
+        locked.listing = listing
+        locked.slot = slot
+        locked.units = {code: qty for code, qty, _price in quote.lines}
+        locked.unit_prices = {code: price for code, _qty, price in quote.lines}
+        locked.persons = quote.persons
+        locked.total_minor = quote.total_minor
+        locked.currency = quote.currency
+        locked.net_minor = agency_net(quote.total_minor, locked.agency)
+        if unit_items is not None:
+            locked.unit_items = unit_items
+        if locked.status == Booking.Status.ON_HOLD and locked.expires_at is not None:
+            locked.expires_at = min(
+                locked.expires_at,
+                starts - dt.timedelta(hours=listing.booking_cutoff_hours),
+            )
+        locked.save()
+        _status_changed(locked, locked.status)
+        if locked.status != Booking.Status.ON_HOLD:
+            notifications.booking_notice_queue(
+                "booking_changed",
+                booking_id=locked.pk,
+                key=f"booking:{locked.pk}:changed:{locked.updated_at.isoformat()}",
             )
     return locked
 

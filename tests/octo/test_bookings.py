@@ -309,11 +309,11 @@ def test_extend_and_update_rules(world):
     left = dt.datetime.fromisoformat(patched["utcExpiresAt"]) - timezone.now()
     assert dt.timedelta(minutes=119) < left <= dt.timedelta(minutes=120)
     for change, code in (
-        ({"availabilityId": availability_id(DAY, "14:00")}, "UNPROCESSABLE_ENTITY"),
         ({"availabilityId": availability_id(DAY, "09:00")}, "INVALID_AVAILABILITY_ID"),
-        ({"productId": str(world.stay.pk)}, "UNPROCESSABLE_ENTITY"),
+        # Another product needs the availability to move to.
+        ({"productId": str(world.stay.pk)}, "INVALID_AVAILABILITY_ID"),
+        ({"productId": "999999"}, "INVALID_PRODUCT_ID"),
         ({"optionId": "VIP"}, "INVALID_OPTION_ID"),
-        ({"unitItems": [{"unitId": "adult"}]}, "UNPROCESSABLE_ENTITY"),
         ({"unitItems": [{"unitId": "ghost"}]}, "INVALID_UNIT_ID"),
         ({"expirationMinutes": -5}, "BAD_REQUEST"),
     ):
@@ -451,3 +451,153 @@ def test_a_hold_never_runs_past_the_cutoff(world):
         assert refused.json()["error"] == "UNPROCESSABLE_ENTITY"
         assert "cut-off" in refused.json()["errorMessage"]
     assert Booking.objects.get(uuid=hold["uuid"]).status == Booking.Status.ON_HOLD
+
+
+def test_unit_prices_are_frozen_at_reserve_and_add_up_exactly(world):
+    """Each unit item keeps the price it was reserved at when the provider changes
+    prices later, and with a 12.5 % commission the per-item nets add up to the
+    booking's net exactly (each rounded on its own they came one céntimo short:
+    2 × (5555 − 695) = 9720 against 11110 − 1389 = 9721)."""
+    from tests.octo.conftest import make_agency
+
+    adult = world.tour.units.get(code="adult")
+    adult.price_minor = 5555
+    adult.save()
+    agency = make_agency("Agency 12.5", commission_bps=1250)
+    client = agency.client()
+    booking_uuid = str(uuid.uuid4())
+    held = client.post(
+        "/bookings",
+        reserve_body(
+            world.tour,
+            availability_id(DAY, "07:30"),
+            ["adult", "adult"],
+            uuid=booking_uuid,
+        ),
+    )
+    assert held.status_code == 200, held.json()
+    body = held.json()
+    assert body["pricing"]["retail"] == 11110 and body["pricing"]["net"] == 9721
+    items = body["unitItems"]
+    assert [i["pricing"]["retail"] for i in items] == [5555, 5555]
+    assert sum(i["pricing"]["net"] for i in items) == 9721
+
+    # A seasonal rise after the reserve does not reprice the booking.
+    adult.price_minor = 7777
+    adult.save()
+    later = client.get(f"/bookings/{booking_uuid}").json()
+    assert [i["pricing"]["retail"] for i in later["unitItems"]] == [5555, 5555]
+    assert later["pricing"]["retail"] == 11110
+    assert sum(i["pricing"]["net"] for i in later["unitItems"]) == 9721
+    assert Booking.objects.get(uuid=booking_uuid).unit_prices == {"adult": 5555}
+    # New reserves take the new price.
+    other = client.post(
+        "/bookings",
+        reserve_body(world.tour, availability_id(DAY, "14:00"), ["adult"]),
+    ).json()
+    assert other["unitItems"][0]["pricing"]["retail"] == 7777
+
+
+def test_split_exactly_uses_the_largest_remainders():
+    from providers.services.bookings import split_exactly
+
+    assert split_exactly(9721, [5555, 5555]) == [4861, 4860]
+    assert split_exactly(10, [1, 1, 1]) == [4, 3, 3]
+    assert split_exactly(100, [0, 0]) == [50, 50]
+    assert split_exactly(7, []) == []
+    for total, weights in ((12345, [3, 7, 11]), (1, [5, 5, 5]), (0, [2, 9])):
+        parts = split_exactly(total, weights)
+        assert sum(parts) == total
+        assert all(p >= 0 for p in parts)
+
+
+def test_changes_move_the_places_all_or_nothing(world):
+    """PATCH moves a booking to another time, other units or another product of
+    the same provider, and confirm takes other units: the new places are taken and
+    the old released together; when they do not fit nothing changes. A confirmed
+    booking stays confirmed and its provider gets a "changed" e-mail."""
+    from outbox.models import Message
+    from tests.providers.factories import make_listing, make_provider
+
+    client = world.agency_a.client()
+    hold = client.post(
+        "/bookings",
+        reserve_body(world.tour, availability_id(DAY, "07:30"), ["adult", "child"]),
+    ).json()
+    path = f"/bookings/{hold['uuid']}"
+    moved = client.patch(path, {"availabilityId": availability_id(DAY, "14:00")})
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["availabilityId"] == availability_id(DAY, "14:00")
+    assert moved.json()["status"] == "ON_HOLD"
+    assert (
+        slot_of(world.tour, dt.time(7, 30)).held,
+        slot_of(world.tour, dt.time(14)).held,
+    ) == (0, 2)
+
+    more = client.patch(path, {"unitItems": [{"unitId": "adult"}] * 3}).json()
+    assert [i["unitId"] for i in more["unitItems"]] == ["adult"] * 3
+    adult = world.tour.units.get(code="adult").price_minor
+    assert more["pricing"]["retail"] == 3 * adult
+    assert slot_of(world.tour, dt.time(14)).held == 3
+
+    confirmed = client.post(
+        f"{path}/confirm",
+        {"contact": {"fullName": "Ana"}, "unitItems": [{"unitId": "adult"}] * 2},
+    ).json()
+    assert confirmed["status"] == "CONFIRMED"
+    assert len(confirmed["unitItems"]) == 2
+    slot = slot_of(world.tour, dt.time(14))
+    assert (slot.held, slot.booked) == (0, 2)
+
+    next_day = DAY + dt.timedelta(days=1)
+    later = client.patch(path, {"availabilityId": availability_id(next_day, "07:30")})
+    assert later.json()["status"] == "CONFIRMED"
+    assert slot_of(world.tour, dt.time(14)).booked == 0
+    assert (
+        Slot.objects.get(
+            listing=world.tour, date=next_day, start_time=dt.time(7, 30)
+        ).booked
+        == 2
+    )
+    assert Message.objects.filter(key__contains=":changed:").count() == 1
+
+    # No room on the new time: refused, and the booking and every counter stay.
+    from providers.services.availability import slot_get_or_create
+
+    full = slot_get_or_create(listing=world.tour, day=next_day, start_time=dt.time(14))
+    full.capacity = 1
+    full.save()
+    refused = client.patch(path, {"availabilityId": availability_id(next_day, "14:00")})
+    assert refused.status_code == 400, refused.json()
+    assert refused.json()["error"] == "UNPROCESSABLE_ENTITY"
+    after = client.get(path).json()
+    assert after["availabilityId"] == availability_id(next_day, "07:30")
+    assert (
+        Slot.objects.get(
+            listing=world.tour, date=next_day, start_time=dt.time(7, 30)
+        ).booked
+        == 2
+    )
+    full.refresh_from_db()
+    assert (full.held, full.booked) == (0, 0)
+
+    # Another product of another provider: refused; of the same provider: moved.
+    stranger = make_listing(make_provider(), kind=Listing.Kind.STAY)
+    other = client.patch(
+        path,
+        {"productId": str(stranger.pk), "availabilityId": availability_id(next_day)},
+    )
+    assert other.json()["error"] == "UNPROCESSABLE_ENTITY"
+    to_stay = client.patch(
+        path,
+        {"productId": str(world.stay.pk), "availabilityId": availability_id(next_day)},
+    )
+    assert to_stay.status_code == 200, to_stay.json()
+    assert to_stay.json()["productId"] == str(world.stay.pk)
+    assert Slot.objects.get(listing=world.stay, date=next_day).booked == 2
+    assert (
+        Slot.objects.get(
+            listing=world.tour, date=next_day, start_time=dt.time(7, 30)
+        ).booked
+        == 0
+    )

@@ -3,6 +3,7 @@ connections reserving at the same moment."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 from collections import Counter
@@ -136,3 +137,35 @@ def test_ten_confirms_raced_on_one_hold(world):
     booking = Booking.objects.get(uuid=held["uuid"])
     assert booking.status == Booking.Status.CONFIRMED
     assert booking.contact["fullName"] == "Ana Quispe"
+
+
+def test_ten_bookings_raced_onto_the_last_places_of_another_time(world):
+    """Ten holds of 1 at 07:30 move at once to 14:00, where 3 places are left: 3
+    moves win, 7 are refused and keep their 07:30 place; no count goes wrong."""
+    from providers.services.availability import slot_get_or_create
+
+    early = availability_id(DAY, "07:30")
+    holds = [
+        world.agency_a.client()
+        .post("/bookings", reserve_body(world.tour, early, ["adult"]))
+        .json()["uuid"]
+        for _ in range(10)
+    ]
+    later = slot_get_or_create(listing=world.tour, day=DAY, start_time=dt.time(14))
+    later.blocked = 7  # 3 of its 10 places left
+    later.save()
+
+    def attempt(i: int):
+        response = world.agency_a.client().patch(
+            f"/bookings/{holds[i]}", {"availabilityId": availability_id(DAY, "14:00")}
+        )
+        body = response.json()
+        return body.get("availabilityId") or body.get("error")
+
+    results = Counter(race(10, attempt))
+    assert results == {availability_id(DAY, "14:00"): 3, "UNPROCESSABLE_ENTITY": 7}
+    first = Slot.objects.get(listing=world.tour, date=DAY, start_time=dt.time(7, 30))
+    later.refresh_from_db()
+    assert (first.held, later.held) == (7, 3)
+    assert Booking.objects.filter(slot=later, status="on_hold").count() == 3
+    assert Booking.objects.filter(slot=first, status="on_hold").count() == 7
