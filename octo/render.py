@@ -1,6 +1,7 @@
 """OCTO JSON objects (Supplier, Product, Option, Unit, Availability, Booking, …) from
 our models. ``caps`` is the set of capabilities the request asked for and we support:
-``octo/content`` adds the texts (in the request's language), ``octo/pricing`` the
+``octo/content`` adds the texts (in the request's language), locations, duration,
+features and photos (see ``octo.content``), ``octo/pricing`` the
 prices in integer minor units, retail and net (retail minus the agency's
 commission)."""
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency
 from catalogue.models import CURRENCY_EXPONENT, Place
-from octo import selectors
+from octo import content, selectors
 from octo.selectors import OPTION_ID, OctoAvailability, OctoDay
 from providers.models import Booking, Listing, ListingUnit
 from providers.selectors import CHECK_IN, unit_price
@@ -72,6 +73,7 @@ def supplier(*, endpoint: str, caps: set[str]) -> dict[str, Any]:
             "homestays, experiences and transport run by local families and "
             "cooperatives."
         )
+        body["media"] = []
     return body
 
 
@@ -174,6 +176,8 @@ def unit(
         body["pricingFrom"] = [pricing(_from_price(item), listing.currency, agency)]
     if CONTENT in caps:
         body["title"] = item.name
+        body["shortDescription"] = content.unit_description(item)
+        body["features"] = []
     return body
 
 
@@ -197,11 +201,20 @@ def option(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
         ],
     }
     if CONTENT in caps:
+        # The one option is the product: its texts, photos, places and categories
+        # are the product's; the option has its booking and cancellation terms.
         body["title"] = listing.title
         body["shortDescription"] = None
-        if listing.duration_min:
-            body["durationMinutesFrom"] = listing.duration_min
-            body["durationMinutesTo"] = None
+        body["description"] = None
+        body["features"] = content.option_features(listing)
+        body["faqs"] = []
+        body["media"] = []
+        body["locations"] = []
+        body["categoryLabels"] = []
+        body["durationMinutesFrom"], body["durationMinutesTo"] = content.duration(
+            listing
+        )
+        body["commentary"] = content.commentary(listing)
     return body
 
 
@@ -257,7 +270,10 @@ def locations(listing: Listing) -> list[dict[str, Any]]:
     return [_location(listing.place, ["START"])]
 
 
-def product(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
+def product(
+    listing: Listing, *, caps: set[str], agency: Agency | None, site: str
+) -> dict:
+    """``site``: the scheme and host photo URLs are made absolute on."""
     instant = listing.confirmation == Listing.Confirmation.INSTANT
     body: dict[str, Any] = {
         "id": str(listing.pk),
@@ -283,11 +299,17 @@ def product(listing: Listing, *, caps: set[str], agency: Agency | None) -> dict:
         body["pricingPer"] = "UNIT"
     if CONTENT in caps:
         body["title"] = listing.title
-        body["shortDescription"] = listing.description or None
+        body["shortDescription"] = content.short_description(listing.description)
+        body["description"] = listing.description or None
+        body["features"] = content.product_features(listing)
+        body["faqs"] = []
+        body["media"] = content.media(listing, site=site)
         body["locations"] = locations(listing)
-        if listing.duration_min:
-            body["durationMinutesFrom"] = listing.duration_min
-            body["durationMinutesTo"] = None
+        body["categoryLabels"] = content.category_labels(listing)
+        body["durationMinutesFrom"], body["durationMinutesTo"] = content.duration(
+            listing
+        )
+        body["commentary"] = content.commentary(listing)
     return body
 
 
@@ -366,7 +388,11 @@ def availability(
         )
     if CONTENT in caps:
         body["title"] = None
-        body["shortDescription"] = ""
+        body["shortDescription"] = (
+            _("Check-in from %(time)s.") % {"time": content.check_in(listing)}
+            if listing.kind == Listing.Kind.STAY
+            else ""
+        )
     return body
 
 

@@ -47,7 +47,9 @@ CLOSED = "CLOSED"
 
 def product_list(*, after_id: int | None = None) -> QuerySet[Listing]:
     """Every bookable listing, by id (``after_id``: the keyset cursor)."""
-    listings = listing_list_bookable().prefetch_related("departures").order_by("pk")
+    listings = (
+        listing_list_bookable().prefetch_related("departures", "photos").order_by("pk")
+    )
     if after_id is not None:
         listings = listings.filter(pk__gt=after_id)
     return listings

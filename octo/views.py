@@ -59,6 +59,11 @@ class OctoView(APIView):
         return {cap for cap in render.SUPPORTED_CAPABILITIES if cap in asked}
 
     @property
+    def site(self) -> str:
+        """Where we answer (``https://host/``): photo URLs are absolute on it."""
+        return self.request.build_absolute_uri("/")
+
+    @property
     def agency(self) -> Agency:
         agency = request_agency(self.request)
         assert agency is not None  # IsAgency
@@ -158,7 +163,9 @@ class ProductListView(OctoView):
         return _paged(
             request,
             selectors.product_list(),
-            lambda listing: render.product(listing, caps=self.caps, agency=self.agency),
+            lambda listing: render.product(
+                listing, caps=self.caps, agency=self.agency, site=self.site
+            ),
         )
 
 
@@ -169,7 +176,9 @@ class ProductDetailView(OctoView):
             raise errors.invalid(
                 errors.INVALID_PRODUCT_ID, product_id, _("Unknown productId.")
             )
-        return Response(render.product(listing, caps=self.caps, agency=self.agency))
+        return Response(
+            render.product(listing, caps=self.caps, agency=self.agency, site=self.site)
+        )
 
 
 class AvailabilityCalendarView(OctoView):

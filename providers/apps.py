@@ -8,7 +8,13 @@ class ProvidersConfig(AppConfig):
         from django.db.models.signals import m2m_changed
 
         from catalogue.models import Country, Departure, Place
-        from providers.models import Listing, ListingUnit, PriceSchedule, Provider
+        from providers.models import (
+            Listing,
+            ListingPhoto,
+            ListingUnit,
+            PriceSchedule,
+            Provider,
+        )
         from providers.selectors import listing_cache
         from tourism.localcache import invalidate_on_change
 
@@ -17,6 +23,7 @@ class ProvidersConfig(AppConfig):
             listing_cache,
             Listing,
             ListingUnit,
+            ListingPhoto,
             PriceSchedule,
             Provider,
             Place,

@@ -87,12 +87,15 @@ def listings_with_offer() -> QuerySet[Listing]:
 
 
 def _listing_load(listing_id: int) -> Listing | None:
-    return listings_with_offer().filter(pk=listing_id).first()
+    return (
+        listings_with_offer().prefetch_related("photos").filter(pk=listing_id).first()
+    )
 
 
 def listing_get_cached(listing_id: int) -> Listing | None:
     """Listing ``listing_id`` (bookable or not) with its provider, place, units,
-    prices and departures loaded; shared by the process's requests: read-only."""
+    prices, departures and photos loaded; shared by the process's requests:
+    read-only."""
     return listing_cache.get(listing_id, lambda: _listing_load(listing_id))
 
 
