@@ -4,12 +4,19 @@ document writes ``/products/``, most clients call ``/products``)."""
 from django.urls import re_path
 
 from octo import views
+from tourism.docs import ApiDocsView
 
 app_name = "octo"
 
 UUID = r"(?P<booking_uuid>[^/]+)"
 
 urlpatterns = [
+    re_path(r"^openapi\.json$", views.octo_schema, name="schema"),
+    re_path(
+        r"^docs/?$",
+        ApiDocsView.as_view(url_name="octo:schema", title="OCTO API"),
+        name="docs",
+    ),
     re_path(r"^supplier/?$", views.SupplierView.as_view(), name="supplier"),
     re_path(r"^capabilities/?$", views.CapabilitiesView.as_view(), name="capabilities"),
     re_path(r"^products/?$", views.ProductListView.as_view(), name="products"),

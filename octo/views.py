@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,7 +35,7 @@ from rest_framework.views import APIView
 
 from agencies.auth import ApiKeyRateThrottle, IsAgency, request_agency
 from agencies.models import Agency
-from octo import errors, inputs, render, selectors, services
+from octo import errors, inputs, render, schema, selectors, services
 from octo.auth import OctoApiKeyAuthentication
 from providers.models import CANCEL_REASON_MAX, Booking
 from tourism.parsers import LimitedJSONParser
@@ -301,3 +303,9 @@ class BookingCancelView(OctoView):
         return self.booking_response(
             services.booking_cancel_octo(booking=booking, reason=reason or "")
         )
+
+
+def octo_schema(request: HttpRequest) -> JsonResponse:
+    """The OCTO document with this supplier's specifics (public, like /api/schema/)."""
+    base = request.build_absolute_uri(reverse("octo:supplier")).rsplit("/supplier", 1)
+    return JsonResponse(schema.octo_document(base[0]))

@@ -472,7 +472,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Titicaca route API",
     "DESCRIPTION": (
         "Route catalogue (places, border crossings, timetabled departures) of the "
-        "Cusco – Puno – Copacabana – La Paz route."
+        "Cusco – Puno – Copacabana – La Paz route, plans and webhooks. Agencies "
+        "book through the OCTO API: its document with this supplier's specifics "
+        "is at [/api/octo/openapi.json](/api/octo/openapi.json), browsable at "
+        "[/api/octo/docs/](/api/octo/docs/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

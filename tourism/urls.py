@@ -3,17 +3,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from catalogue import views as catalogue_views
-
-
-class ApiDocsView(SpectacularSwaggerSplitView):
-    """Swagger UI under the Content-Security-Policy: no inline script (the split
-    view serves it as ``?script``), the page's style with the nonce."""
-
-    template_name = "api_docs.html"
-
+from tourism.docs import ApiDocsView
 
 # A 503 page instead of the 500 when PostgreSQL or Redis is down.
 handler500 = "tourism.unavailable.handler500"
