@@ -70,9 +70,11 @@ class AgencyAdmin(admin.ModelAdmin):
         "commission_bps",
         "hold_max_minutes",
         "is_active",
+        "is_sandbox",
         "created_at",
     )
-    list_filter = ("is_active",)
+    list_filter = ("is_active", "is_sandbox")
+    readonly_fields = ("is_sandbox",)
     search_fields = ("name", "contact_email")
     inlines = [AgencyMemberInline, ApiKeyInline, WebhookInline]
     actions = ["new_api_key"]

@@ -33,6 +33,17 @@ class Agency(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("The agency's contract. Empty: the default (HOLD_MAX_MINUTES)."),
     )
+    # A sandbox agency tries the API: its keys are tk_test_…, its bookings are tests
+    # (they take no real places and notify no provider; its webhooks still fire).
+    is_sandbox = models.BooleanField(
+        _("sandbox"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Test agency: its bookings take no real places, reach no provider "
+            "and show on no manifest."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

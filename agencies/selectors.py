@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency, ApiKey, WebhookEndpoint
-from agencies.services import KEY_PREFIX, api_key_hash
+from agencies.services import KEY_PREFIX, TEST_MARK, api_key_hash
 from tourism.localcache import VersionedLocalCache
 
 # How often ``last_used_at`` is written: not on every request (one UPDATE per call
@@ -37,15 +37,21 @@ def api_key_genuine(key: str) -> ApiKey | None:
     """The key ``key`` names, with its agency, if ``key`` is genuine (revoked or not,
     whatever its agency's state); None if unknown or malformed. Shared by the
     process's requests: read-only."""
-    parts = key.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
+    test = key.startswith(f"{KEY_PREFIX}_{TEST_MARK}_")
+    rest = key.removeprefix(f"{KEY_PREFIX}_{TEST_MARK}_" if test else f"{KEY_PREFIX}_")
+    if rest == key:
+        return None
+    parts = rest.split("_", 1)
+    if len(parts) != 2 or not parts[0]:
         return None
     hashed = api_key_hash(key)
 
     def load() -> ApiKey | None:
-        found = ApiKey.objects.select_related("agency").filter(prefix=parts[1]).first()
+        found = ApiKey.objects.select_related("agency").filter(prefix=parts[0]).first()
         if found is None or not hmac.compare_digest(found.hashed, hashed):
             return None  # not cached: only genuine keys are
+        if found.agency.is_sandbox != test:
+            return None  # a sandbox key says so, a live one does not
         return found
 
     return api_key_cache.get(hashed, load)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from agencies.models import Agency, ApiKey
 
 KEY_PREFIX = "tk"
+TEST_MARK = "test"  # sandbox keys: tk_test_<prefix>_<secret>
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ def api_key_hash(key: str) -> str:
 
 def api_key_create(*, agency: Agency, name: str = "default") -> NewKey:
     prefix = secrets.token_hex(6)
-    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    mark = f"{TEST_MARK}_" if agency.is_sandbox else ""
+    key = f"{KEY_PREFIX}_{mark}{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(
         agency=agency, name=name, prefix=prefix, hashed=api_key_hash(key)
     )
@@ -46,11 +48,19 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 @transaction.atomic
 def agency_create(
-    *, name: str, contact_email: str = "", commission_bps: int = 0
+    *,
+    name: str,
+    contact_email: str = "",
+    commission_bps: int = 0,
+    sandbox: bool = False,
 ) -> tuple[Agency, NewKey]:
-    """A new agency with its first API key."""
+    """A new agency with its first API key (``sandbox``: a test agency, with
+    tk_test_ keys)."""
     agency = Agency(
-        name=name, contact_email=contact_email, commission_bps=commission_bps
+        name=name,
+        contact_email=contact_email,
+        commission_bps=commission_bps,
+        is_sandbox=sandbox,
     )
     agency.full_clean()
     agency.save()

@@ -516,7 +516,7 @@ def booking(
     body: dict[str, Any] = {
         "id": str(item.uuid),
         "uuid": str(item.uuid),
-        "testMode": False,
+        "testMode": item.test_mode,
         "resellerReference": item.reseller_reference or None,
         "supplierReference": item.supplier_reference or None,
         "status": status,

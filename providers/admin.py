@@ -145,9 +145,10 @@ class BookingAdmin(admin.ModelAdmin):
         "persons",
         "total_minor",
         "currency",
+        "test_mode",
         "created_at",
     )
-    list_filter = ("status", "channel", "currency")
+    list_filter = ("status", "channel", "test_mode", "currency")
     search_fields = (
         "uuid",
         "lead_name",

@@ -561,6 +561,15 @@ class Booking(models.Model):
     )
     contact = models.JSONField(_("contact (as sent)"), default=dict, blank=True)
     unit_items = models.JSONField(_("unit items (as sent)"), default=list, blank=True)
+    test_mode = models.BooleanField(
+        _("test booking"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Made with a sandbox key: it takes no real places, reaches no provider "
+            "and shows on no manifest."
+        ),
+    )
     unit_prices = models.JSONField(
         _("unit prices when booked"),
         default=dict,

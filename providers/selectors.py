@@ -212,9 +212,10 @@ def booking_list_for_provider(
     status: str | None = None,
     day: dt.date | None = None,
 ) -> QuerySet[Booking]:
-    bookings = Booking.objects.filter(provider=provider).select_related(
-        "listing", "slot", "agency"
-    )
+    # Test bookings (sandbox keys) never reach the provider.
+    bookings = Booking.objects.filter(
+        provider=provider, test_mode=False
+    ).select_related("listing", "slot", "agency")
     if status:
         bookings = bookings.filter(status=status)
     if day:
@@ -313,7 +314,7 @@ class ProviderDashboard:
 
 def dashboard_for_provider(*, provider: Provider, today: dt.date) -> ProviderDashboard:
     """What a provider should see first: who comes, what needs an answer, what broke."""
-    bookings = Booking.objects.filter(provider=provider)
+    bookings = Booking.objects.filter(provider=provider, test_mode=False)
     waiting = booking_list_for_provider(
         provider=provider, status=Booking.Status.PENDING
     )

@@ -100,6 +100,7 @@ def _spend_annotations() -> dict:
 
 def _bookings(filters: DashboardFilters) -> QuerySet[Booking]:
     bookings = Booking.objects.filter(
+        test_mode=False,
         slot__date__gte=filters.first_month,
         slot__date__lt=filters.end,
         status__in=(*BOOKED_STATUSES, CANCELLED),

@@ -218,7 +218,11 @@ def _take_hold_without_returning(
     return rows.first() if taken else None
 
 
-def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
+def _release(
+    slot_id: int, *, held: int = 0, booked: int = 0, test: bool = False
+) -> None:
+    if test:
+        return  # a test booking took no places
     updated = Slot.objects.filter(
         pk=slot_id, held__gte=held, booked__gte=booked
     ).update(
@@ -231,6 +235,8 @@ def _release(slot_id: int, *, held: int = 0, booked: int = 0) -> None:
 def _held_to_booked(booking: Booking) -> None:
     """One conditional UPDATE: the persons move from held to booked together (and in
     the booking's slot, when it was loaded)."""
+    if booking.test_mode:
+        return  # a test booking took no places
     updated = Slot.objects.filter(pk=booking.slot_id, held__gte=booking.persons).update(
         held=F("held") - booking.persons,
         booked=F("booked") + booking.persons,
@@ -281,11 +287,26 @@ def _bookable_start(
 
 
 def _take_places(
-    listing: Listing, day: dt.date, start_time: dt.time | None, persons: int
+    listing: Listing,
+    day: dt.date,
+    start_time: dt.time | None,
+    persons: int,
+    *,
+    test: bool = False,
 ) -> Slot:
     """Add ``persons`` to the slot's ``held`` (the row made if the provider set
-    nothing for it); BookingUnavailable when they do not fit."""
+    nothing for it); BookingUnavailable when they do not fit. A test booking (a
+    sandbox key) takes nothing: the places only have to be free now."""
     where = {"listing": listing, "day": day, "start_time": start_time}
+    if test:
+        slot = slot_get_or_create(**where)
+        if slot.closed or slot.free < persons:
+            raise BookingUnavailable(
+                _("Only %(free)s places left for %(persons)s persons.")
+                % {"free": 0 if slot.closed else slot.free, "persons": persons},
+                field="units",
+            )
+        return slot
     slot = _take_hold(**where, persons=persons)
     if slot is None:  # full, closed, or no row yet (the provider set nothing)
         existing = slot_get_or_create(**where)
@@ -331,9 +352,11 @@ def booking_hold(
     hold_minutes = hold_length(hold_minutes)
     starts = _bookable_start(listing, day, start_time, now)
     quote = price_quote(listing=listing, day=day, units=units)
+    test = agency is not None and agency.is_sandbox
     with transaction.atomic():
-        slot = _take_places(listing, day, start_time, quote.persons)
+        slot = _take_places(listing, day, start_time, quote.persons, test=test)
         booking = Booking.objects.create(
+            test_mode=test,
             uuid=booking_uuid or uuid.uuid4(),
             supplier_reference=_new_reference(),
             agency=agency,
@@ -434,9 +457,12 @@ def booking_change(
             locked.slot_id,
             held=0 if booked else locked.persons,
             booked=locked.persons if booked else 0,
+            test=locked.test_mode,
         )
-        slot = _take_places(listing, day, start_time, quote.persons)
-        if booked:
+        slot = _take_places(
+            listing, day, start_time, quote.persons, test=locked.test_mode
+        )
+        if booked and not locked.test_mode:
             Slot.objects.filter(pk=slot.pk).update(
                 held=F("held") - quote.persons, booked=F("booked") + quote.persons
             )
@@ -457,7 +483,7 @@ def booking_change(
             )
         locked.save()
         _status_changed(locked, locked.status)
-        if locked.status != Booking.Status.ON_HOLD:
+        if locked.status != Booking.Status.ON_HOLD and not locked.test_mode:
             notifications.booking_notice_queue(
                 "booking_changed",
                 booking_id=locked.pk,
@@ -467,7 +493,7 @@ def booking_change(
 
 
 def _expire(booking: Booking, now: dt.datetime) -> None:
-    _release(booking.slot_id, held=booking.persons)
+    _release(booking.slot_id, held=booking.persons, test=booking.test_mode)
     old = booking.status
     booking.status = Booking.Status.EXPIRED
     booking.cancelled_at = now
@@ -559,10 +585,7 @@ def _confirm_running_hold(
     for name, value in fields.items():
         setattr(booking, name, value)
     _status_changed(booking, Booking.Status.ON_HOLD)
-    _notify(
-        "booking_confirmed" if instant else "booking_needs_answer",
-        booking_id=booking.pk,
-    )
+    _notify("booking_confirmed" if instant else "booking_needs_answer", booking)
     return booking
 
 
@@ -578,7 +601,7 @@ def booking_accept(*, booking: Booking, now: dt.datetime | None = None) -> Booki
     booking.confirmed_at = now or timezone.now()
     booking.save(update_fields=["updated_at", "status", "confirmed_at"])
     _status_changed(booking, old)
-    _notify("booking_accepted", booking_id=booking.pk)
+    _notify("booking_accepted", booking)
     return booking
 
 
@@ -588,13 +611,13 @@ def booking_decline(*, booking: Booking, now: dt.datetime | None = None) -> Book
     booking = _locked(booking)
     if booking.status != Booking.Status.PENDING:
         raise BookingStateError(_("Only bookings waiting for you can be declined."))
-    _release(booking.slot_id, held=booking.persons)
+    _release(booking.slot_id, held=booking.persons, test=booking.test_mode)
     old = booking.status
     booking.status = Booking.Status.DECLINED
     booking.cancelled_at = now or timezone.now()
     booking.save(update_fields=["updated_at", "status", "cancelled_at"])
     _status_changed(booking, old)
-    _notify("booking_declined", booking_id=booking.pk)
+    _notify("booking_declined", booking)
     return booking
 
 
@@ -618,10 +641,10 @@ def booking_cancel(
     now = now or timezone.now()
     booking = _locked(booking)
     if booking.status in Booking.HOLDING:
-        _release(booking.slot_id, held=booking.persons)
+        _release(booking.slot_id, held=booking.persons, test=booking.test_mode)
         booking.refund_minor = booking.total_minor
     elif booking.status == Booking.Status.CONFIRMED:
-        _release(booking.slot_id, booked=booking.persons)
+        _release(booking.slot_id, booked=booking.persons, test=booking.test_mode)
         booking.refund_minor = cancellation_refund(booking=booking, now=now)
     elif booking.status == Booking.Status.CANCELLED:
         return booking
@@ -631,7 +654,7 @@ def booking_cancel(
             % {"status": booking.get_status_display()}
         )
     if booking.status != Booking.Status.ON_HOLD:  # the provider saw it: tell them
-        _notify("booking_cancelled", booking_id=booking.pk)
+        _notify("booking_cancelled", booking)
     old = booking.status
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
@@ -683,7 +706,10 @@ def booking_expire_holds(*, now: dt.datetime | None = None) -> int:
     return expired
 
 
-def _notify(notice: str, *, booking_id: int) -> None:
+def _notify(notice: str, booking: Booking) -> None:
     """Queue booking email ``notice`` in the outbox, in the current transaction: it
-    is sent (once) if and only if the change commits."""
-    notifications.booking_notice_queue(notice, booking_id=booking_id)
+    is sent (once) if and only if the change commits. Test bookings (sandbox keys)
+    reach no one."""
+    if booking.test_mode:
+        return
+    notifications.booking_notice_queue(notice, booking_id=booking.pk)

@@ -24,6 +24,12 @@ class Command(BaseCommand):
             help="commission in basis points (1000 = 10 %%): the net price is retail "
             "minus this",
         )
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="a test agency: its tk_test_ keys see the real products and "
+            "availability, but its bookings take no places and reach no provider",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -31,11 +37,13 @@ class Command(BaseCommand):
                 name=options["name"],
                 contact_email=options["email"],
                 commission_bps=options["commission_bps"],
+                sandbox=options["sandbox"],
             )
         except ValidationError as exc:
             raise CommandError(
                 "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             ) from exc
-        self.stdout.write(f"Agency {agency.name} (id {agency.pk}) created.")
+        kind = "Sandbox agency" if agency.is_sandbox else "Agency"
+        self.stdout.write(f"{kind} {agency.name} (id {agency.pk}) created.")
         self.stdout.write("Its API key follows; it is shown only this once:")
         self.stdout.write(new.key)
