@@ -10,10 +10,18 @@ plenty of capacity (two start times a day, 2 adults per booking):
 - ``POST /api/octo/bookings/{uuid}/confirm`` with a contact (target p95 ≤ 150 ms).
 
 Every client first runs ``--warmup`` rounds (not counted), then all start the measured
-``--rounds`` together (a barrier). It prints per operation p50/p95/max as the client
-saw it and as gunicorn logged it (the server's own time, without the wait in the
-listen queue), throughput, errors, CPU use, and the peak memory of gunicorn (master +
-workers, sampled from /proc) and of this client. The harness (gunicorn subprocess,
+``--rounds`` together (a barrier). Then, through the same gunicorn and PostgreSQL,
+each operation alone and a bare endpoint (``GET /bench/row/<pk>``: one row read by
+primary key, served by ``benchmarks/bench_wsgi.py`` — the project's application plus
+that view) are driven at saturation, ``--phase-requests`` per client, all clients at
+once: each operation's throughput is reported as a share of the bare endpoint's, with
+its server-side p95 (machine-independent figures: targets reserve and confirm ≥ 40 %
+of the bare throughput, calendar ≥ 50 %, server-side p95 ≤ 30 ms).
+
+It prints per operation p50/p95/max as the client saw it and as gunicorn logged it
+(the server's own time, without the wait in the listen queue), throughput, errors,
+CPU use, and the peak memory of gunicorn (master + workers, sampled from /proc) and of
+this client. The harness (gunicorn subprocess,
 fresh database, sampling) is in ``booking_race_bench.py``::
 
     bin/with-services .venv/bin/python benchmarks/booking_latency_bench.py
@@ -38,6 +46,10 @@ import booking_race_bench as harness
 
 OPERATIONS = ("calendar", "reserve", "confirm")
 TARGET_P95_MS = {"calendar": 100.0, "reserve": 150.0, "confirm": 150.0}
+# Each operation alone at saturation, against the bare endpoint (issue 12).
+PHASES = ("bare", *OPERATIONS)
+TARGET_SHARE = {"calendar": 0.50, "reserve": 0.40, "confirm": 0.40}
+TARGET_SERVER_P95_MS = 30.0
 DAYS = 30
 UNITS = ["adult", "adult"]
 CONTACT = {
@@ -49,6 +61,8 @@ CONTACT = {
 
 def _operation(method: str, path: str) -> str | None:
     """Which measured operation an access-log line is."""
+    if method == "GET" and path.startswith("/bench/row/"):
+        return "bare"
     if method != "POST":
         return None
     if path.endswith("/availability/calendar"):
@@ -77,6 +91,7 @@ class Flow:
         }
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
+        self.holds: list[str] = []  # reserved in the reserve phase, for confirm
 
     def _record(self, op: str, result: harness.Result, ok: bool) -> None:
         self.times[op].append(result.seconds)
@@ -117,12 +132,53 @@ class Flow:
         self.errors.clear()
         self.client.resent = 0
 
+    # --- one operation alone (the saturation phases) -------------------------
+    def one(self, op: str) -> None:
+        if op == "bare":
+            result = self.client.call("GET", f"/bench/row/{self.tour.pk}")
+            self._record(op, result, result.status == 200)
+        elif op == "calendar":
+            result = self.client.call(
+                "POST", "/api/octo/availability/calendar", self.calendar_body
+            )
+            self._record(op, result, result.status == 200)
+        elif op == "reserve":
+            day = self.first_day + dt.timedelta(days=self.random.randrange(DAYS))
+            start = self.random.choice([dt.time(7, 30), dt.time(14, 0)])
+            body = harness.reserve_body(self.tour, day, start, UNITS)
+            result = self.client.call("POST", "/api/octo/bookings", body)
+            held = result.status == 200 and result.data.get("status") == "ON_HOLD"
+            self._record(op, result, held)
+            if held:
+                self.holds.append(body["uuid"])
+        else:
+            if not self.holds:
+                return
+            booking_uuid = self.holds.pop()
+            result = self.client.call(
+                "POST",
+                f"/api/octo/bookings/{booking_uuid}/confirm",
+                {"contact": CONTACT, "resellerReference": booking_uuid[:8]},
+            )
+            self._record(
+                op,
+                result,
+                result.status == 200 and result.data.get("status") == "CONFIRMED",
+            )
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=50, help="measured, per client")
     parser.add_argument("--warmup", type=int, default=5, help="rounds per client")
+    parser.add_argument(
+        "--phase-requests",
+        type=int,
+        default=40,
+        help="requests per client in each saturation phase (bare, calendar, "
+        "reserve, confirm)",
+    )
     parser.add_argument(
         "--worker-nice",
         type=int,
@@ -160,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         agencies = harness.make_agencies(args.clients, "Latency")
         connections.close_all()
         worker = harness.CeleryWorker(environment.env, logs, nice=args.worker_nice)
-        server = harness.Gunicorn(args, environment.env, logs)
+        server = harness.Gunicorn(
+            args, environment.env, logs, app="bench_wsgi:application"
+        )
         server.wait_ready(agencies[0][1], args.workers)
         worker.wait_ready()
         first_day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=10)
@@ -204,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         client_cpu = usage.ru_utime + usage.ru_stime - client_cpu_before
         memory.stop()
         logged = server.access_times()[warm_lines:]
+        phases = run_phases(flows, server, args.phase_requests)
         tracebacks = server.errors_logged()
         counts = {
             status: Booking.objects.filter(listing=tour, status=status).count()
@@ -291,12 +350,89 @@ def main(argv: list[str] | None = None) -> int:
         f"  requests sent again on a new connection (the server had closed the "
         f"kept-alive one): {resent}"
     )
+    ok &= print_phases(phases, args)
     print(f"  tracebacks in gunicorn's logs: {tracebacks}")
     print(f"  {memory.line()}")
     print(f"  logs: {logs}")
     ok &= tracebacks == 0
     print(f"\n  overall: {'all targets met' if ok else 'NOT MET (see above)'}")
     return 0 if ok else 1
+
+
+def run_phases(
+    flows: list[Flow], server, per_client: int
+) -> dict[str, tuple[int, int, float, list[float]]]:
+    """Each of PHASES alone, all clients at once: (requests, errors, wall seconds,
+    the server's own times from gunicorn's log) per phase. Reserve leaves the holds
+    that confirm then confirms."""
+    results = {}
+    for op in PHASES:
+        for flow in flows:
+            flow.reset()
+        before = len(server.access_times())
+        barrier = threading.Barrier(len(flows) + 1, timeout=600)
+
+        def client(flow: Flow, op: str = op, barrier=barrier) -> None:
+            barrier.wait()
+            for _ in range(per_client):
+                flow.one(op)
+
+        threads = [
+            threading.Thread(target=client, args=(f,), daemon=True) for f in flows
+        ]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        done = sum(len(f.times[op]) for f in flows)
+        failed = sum(len(f.errors[op]) for f in flows)
+        server_seconds = [
+            seconds
+            for method, path, _status, seconds in server.access_times()[before:]
+            if _operation(method, path) == op
+        ]
+        results[op] = (done, failed, wall, server_seconds)
+    return results
+
+
+def print_phases(phases, args) -> bool:
+    """The saturation phases' table; True when every target is met."""
+    bare_done, _failed, bare_wall, _server = phases["bare"]
+    bare_rate = bare_done / bare_wall
+    print(
+        f"\n  Each operation alone at saturation ({args.clients} clients × "
+        f"{args.phase_requests} requests), against the bare endpoint "
+        f"(GET /bench/row/<pk>: one row by primary key, same gunicorn and PostgreSQL):"
+    )
+    print(
+        f"  {'operation':<10} {'n':>5} {'errors':>6} {'req/s':>7} {'share':>6} "
+        f"{'server p50/p95 ms':>18}   targets"
+    )
+    ok = True
+    for op in PHASES:
+        done, failed, wall, server = phases[op]
+        server = sorted(server)
+        rate = done / wall
+        share = rate / bare_rate
+        p95 = harness.percentile(server, 95) * 1000
+        if op == "bare":
+            target = "(the yardstick)"
+        else:
+            met = share >= TARGET_SHARE[op] and p95 <= TARGET_SERVER_P95_MS
+            met &= not failed
+            ok &= met
+            target = (
+                f"share ≥ {TARGET_SHARE[op]:.0%}, server p95 ≤ "
+                f"{TARGET_SERVER_P95_MS:.0f} ms: {'met' if met else 'NOT MET'}"
+            )
+        print(
+            f"  {op:<10} {done:>5} {failed:>6} {rate:>7.1f} {share:>6.0%} "
+            f"{harness.percentile(server, 50) * 1000:>8.1f} / {p95:>6.1f}   {target}"
+        )
+    return ok
 
 
 def run_with_mark(flows: list[Flow], warmup: int, rounds: int, mark) -> float:

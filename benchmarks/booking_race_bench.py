@@ -275,7 +275,14 @@ def server_line(args: argparse.Namespace) -> str:
 class Gunicorn:
     """``gunicorn tourism.wsgi`` as a subprocess on 127.0.0.1:<random port>."""
 
-    def __init__(self, args: argparse.Namespace, env: dict[str, str], logs: Path):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        env: dict[str, str],
+        logs: Path,
+        *,
+        app: str = "tourism.wsgi:application",
+    ):
         self.port = free_port()
         self.logs = logs
         self.access_log = logs / "access.log"
@@ -285,7 +292,9 @@ class Gunicorn:
             sys.executable,
             "-m",
             "gunicorn",
-            "tourism.wsgi:application",
+            app,
+            "--pythonpath",
+            str(ROOT / "benchmarks"),
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",
