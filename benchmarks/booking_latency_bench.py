@@ -366,6 +366,8 @@ def run_phases(
     the server's own times from gunicorn's log) per phase. Reserve leaves the holds
     that confirm then confirms."""
     results = {}
+    # The mixed run's figures are printed afterwards: keep them.
+    kept = [(dict(f.times), dict(f.errors), f.client.resent) for f in flows]
     for op in PHASES:
         for flow in flows:
             flow.reset()
@@ -395,6 +397,11 @@ def run_phases(
             if _operation(method, path) == op
         ]
         results[op] = (done, failed, wall, server_seconds)
+    for flow, (times, errors, resent) in zip(flows, kept, strict=True):
+        flow.reset()
+        flow.times.update(times)
+        flow.errors.update(errors)
+        flow.client.resent = resent
     return results
 
 
