@@ -25,6 +25,7 @@ from itineraries.planning.world import HUBS, Budget, Pace
 
 if TYPE_CHECKING:
     from itineraries.planning.planner import Planner, PlanResult
+    from itineraries.planning.world import World
 
 BUDGET_MARGIN = 1.10  # the budget fix offers this much above the cheapest plan
 # The budget fix tries these multiples of the least cost the explanation quotes
@@ -39,12 +40,12 @@ def _place(planner: Planner, slug: str) -> Text:
     return planner.world.places[slug].name
 
 
-def _hub(planner: Planner, place: str) -> str | None:
+def hub_of(world: World, place: str) -> str | None:
     """The stop of the route a place belongs to (Llachón: Puno); None when the
     place is no hub's satellite."""
     if place in HUBS:
         return place
-    for hub, satellites in planner.world.satellites.items():
+    for hub, satellites in world.satellites.items():
         if place in satellites:
             return hub
     return None
@@ -63,7 +64,7 @@ def must_see_problems(planner: Planner) -> list[Msg]:
         offer = planner.offers[key]
         title = offer.title
         place = _place(planner, offer.place)
-        hub = _hub(planner, offer.place)
+        hub = hub_of(planner.world, offer.place)
         if hub is not None and not route[0] <= HUBS.index(hub) <= route[1]:
             # Plans move along the route, never back (Copacabana → Puno → La Paz).
             reasons.append(

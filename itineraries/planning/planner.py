@@ -882,14 +882,15 @@ class Planner:
         request = self.request
         if self.via != "desaguadero" or not crosses_border(self.world, request):
             return None
+        from itineraries.planning.explain import hub_of
+
         places = self.world.places
         end = next(
             p
             for p in (request.origin, request.destination)
             if places[p].country == "BO"
         )
-        satellites = self.world.satellites.get("copacabana", ())
-        if end != "copacabana" and end not in satellites:
+        if hub_of(self.world, end) != "copacabana":
             return None
         return Msg(
             gettext_noop(

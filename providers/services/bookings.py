@@ -301,11 +301,7 @@ def _take_places(
     if test:
         slot = slot_get_or_create(**where)
         if slot.closed or slot.free < persons:
-            raise BookingUnavailable(
-                _("Only %(free)s places left for %(persons)s persons.")
-                % {"free": 0 if slot.closed else slot.free, "persons": persons},
-                field="units",
-            )
+            raise _no_room(0 if slot.closed else slot.free, persons)
         return slot
     slot = _take_hold(**where, persons=persons)
     if slot is None:  # full, closed, or no row yet (the provider set nothing)
@@ -313,12 +309,16 @@ def _take_places(
         slot = _take_hold(**where, persons=persons, slot_id=existing.pk)
         if slot is None:
             existing.refresh_from_db()
-            raise BookingUnavailable(
-                _("Only %(free)s places left for %(persons)s persons.")
-                % {"free": existing.free, "persons": persons},
-                field="units",
-            )
+            raise _no_room(existing.free, persons)
     return slot
+
+
+def _no_room(free: int, persons: int) -> BookingUnavailable:
+    return BookingUnavailable(
+        _("Only %(free)s places left for %(persons)s persons.")
+        % {"free": free, "persons": persons},
+        field="units",
+    )
 
 
 def booking_hold(
@@ -459,18 +459,15 @@ def booking_change(
             booked=locked.persons if booked else 0,
             test=locked.test_mode,
         )
-        slot = _take_places(
+        locked.slot = _take_places(
             listing, day, start_time, quote.persons, test=locked.test_mode
         )
-        if booked and not locked.test_mode:
-            Slot.objects.filter(pk=slot.pk).update(
-                held=F("held") - quote.persons, booked=F("booked") + quote.persons
-            )
         locked.listing = listing
-        locked.slot = slot
         locked.units = {code: qty for code, qty, _price in quote.lines}
         locked.unit_prices = {code: price for code, _qty, price in quote.lines}
         locked.persons = quote.persons
+        if booked:
+            _held_to_booked(locked)  # the new places, taken as held above
         locked.total_minor = quote.total_minor
         locked.currency = quote.currency
         locked.net_minor = agency_net(quote.total_minor, locked.agency)
